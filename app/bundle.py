@@ -1,0 +1,150 @@
+"""The model bundle: one self-describing folder per trained model.
+
+    decoder.onnx  z [N, latent] -> image [N, bins, frames] in [0, 1]
+    encoder.onnx  image [N, bins, frames] -> z_mean, z_log_var [N, latent]
+    bundle.json   BundleMeta below
+
+Training writes `BundleMeta`; the service reads and verifies it. Nothing here imports
+TensorFlow, and nothing is unpickled: the bundle is JSON and ONNX only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from pydantic import BaseModel, Field, ValidationError
+
+from app.contract import Contract
+
+FORMAT_VERSION = 1
+META_FILE = "bundle.json"
+ENCODER_FILE = "encoder.onnx"
+DECODER_FILE = "decoder.onnx"
+DIGITS = tuple(range(10))
+
+
+class BundleError(RuntimeError):
+    """The bundle is missing, malformed or inconsistent; the message names the file."""
+
+
+class ModelInfo(BaseModel):
+    kind: str = Field(description="architecture, e.g. 'mlp'")
+    conditional: bool = False
+    latent_dim: int = Field(gt=0)
+    parameters: int = Field(ge=0, description="trainable parameters (encoder + decoder)")
+    config: dict = Field(default_factory=dict, description="architecture hyper-parameters")
+
+
+class DigitScale(BaseModel):
+    """dB range used to un-scale a generated [0, 1] image of this digit."""
+
+    db_min: float
+    db_max: float
+
+
+class LatentGaussian(BaseModel):
+    """Mean and covariance of the training encodings (z_mean) of one digit."""
+
+    mean: list[float]
+    cov: list[list[float]]
+
+
+class FileEntry(BaseModel):
+    sha256: str
+    bytes: int
+
+
+class BundleMeta(BaseModel):
+    format_version: int = FORMAT_VERSION
+    name: str
+    created: str
+    model: ModelInfo
+    contract: dict
+    scaling: dict[str, DigitScale]
+    latent: dict[str, LatentGaussian] = Field(default_factory=dict)
+    training: dict = Field(default_factory=dict)
+    evaluation: dict = Field(default_factory=dict)
+    files: dict[str, FileEntry]
+    data_credit: str = ""
+
+    def contract_params(self) -> Contract:
+        return Contract.from_dict(self.contract)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_entry(path: Path) -> FileEntry:
+    return FileEntry(sha256=sha256_file(path), bytes=path.stat().st_size)
+
+
+def write_meta(folder: Path, meta: BundleMeta) -> Path:
+    path = folder / META_FILE
+    path.write_text(json.dumps(meta.model_dump(), indent=2) + "\n")
+    return path
+
+
+def read_meta(folder: Path) -> BundleMeta:
+    """Read and validate `bundle.json`, and check every ONNX file against its hash."""
+    path = folder / META_FILE
+    if not folder.is_dir():
+        raise BundleError(f"{folder}: bundle folder does not exist")
+    if not path.is_file():
+        raise BundleError(f"{path}: missing")
+    try:
+        meta = BundleMeta.model_validate(json.loads(path.read_text()))
+    except json.JSONDecodeError as exc:
+        raise BundleError(f"{path}: not valid JSON ({exc})") from exc
+    except ValidationError as exc:
+        raise BundleError(f"{path}: {_first_error(exc)}") from exc
+    if meta.format_version != FORMAT_VERSION:
+        raise BundleError(
+            f"{path}: format_version {meta.format_version}, expected {FORMAT_VERSION}"
+        )
+    try:
+        meta.contract_params()
+    except (KeyError, TypeError) as exc:
+        raise BundleError(f"{path}: contract is incomplete ({exc})") from exc
+    _check_digits(path, meta)
+    for name in (DECODER_FILE, ENCODER_FILE):
+        _check_file(folder, meta, name)
+    return meta
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"])
+    return f"field '{where}': {error['msg']}"
+
+
+def _check_digits(path: Path, meta: BundleMeta) -> None:
+    missing = [d for d in DIGITS if str(d) not in meta.scaling]
+    if missing:
+        raise BundleError(f"{path}: scaling lacks digits {missing}")
+    if meta.model.conditional:
+        return
+    missing = [d for d in DIGITS if str(d) not in meta.latent]
+    if missing:
+        raise BundleError(f"{path}: latent statistics lack digits {missing}")
+    for digit, gaussian in meta.latent.items():
+        size = meta.model.latent_dim
+        if len(gaussian.mean) != size or any(len(row) != size for row in gaussian.cov):
+            raise BundleError(f"{path}: latent statistics of digit {digit} are not of size {size}")
+
+
+def _check_file(folder: Path, meta: BundleMeta, name: str) -> None:
+    path = folder / name
+    entry = meta.files.get(name)
+    if entry is None:
+        raise BundleError(f"{folder / META_FILE}: no hash recorded for {name}")
+    if not path.is_file():
+        raise BundleError(f"{path}: missing")
+    if sha256_file(path) != entry.sha256:
+        raise BundleError(f"{path}: SHA-256 does not match bundle.json (corrupt or replaced)")

@@ -1,0 +1,262 @@
+"""The feature contract: everything between a waveform and the model's [0, 1] image, and back.
+
+Training (`training/`) and serving (`app/`) both import this module, and the contract's
+parameters travel inside every model bundle, so the two sides can never drift apart.
+It needs only NumPy, soundfile and soxr (no TensorFlow, FastAPI or librosa): importing
+librosa costs seconds of start-up, so the study's librosa pipeline is reimplemented here
+with NumPy and checked against librosa itself in `tests/test_contract.py`.
+
+Pipeline (the study's):
+    load -> mono float32 at `sample_rate` -> centre-trim / end-pad to `clip_samples`
+    -> |STFT| (Hann, n_fft, hop, centred, zero padding) -> dB with ref=max, floor -top_db
+    -> per-sample min-max to [0, 1], keeping (min, max).
+Inverse: image + (min, max) -> dB -> magnitude -> waveform (Griffin-Lim, or a given phase).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+# Smallest amplitude librosa's amplitude_to_db lets through (its `amin`).
+AMIN = 1e-5
+
+
+class AudioDecodeError(ValueError):
+    """The bytes or file could not be decoded as audio."""
+
+
+@dataclass(frozen=True)
+class Contract:
+    """Parameters of the feature contract; written into and read from `bundle.json`."""
+
+    sample_rate: int = 22_050
+    clip_samples: int = 17_640  # 0.8 s at 22,050 Hz
+    n_fft: int = 512
+    hop_length: int = 256
+    top_db: float = 80.0
+
+    @property
+    def n_bins(self) -> int:
+        return self.n_fft // 2 + 1
+
+    @property
+    def n_frames(self) -> int:
+        return 1 + self.clip_samples // self.hop_length
+
+    @property
+    def image_shape(self) -> tuple[int, int]:
+        """(frequency bins, frames): 257 x 69 under the study's parameters."""
+        return (self.n_bins, self.n_frames)
+
+    @property
+    def clip_seconds(self) -> float:
+        return self.clip_samples / self.sample_rate
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Contract:
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+
+    def digest(self) -> str:
+        """A short stable hash of the parameters, used to key feature caches."""
+        text = json.dumps(self.to_dict(), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Features:
+    """A clip's [0, 1] image and the dB range that maps it back."""
+
+    image: np.ndarray  # float32 [bins, frames] in [0, 1]
+    db_min: float
+    db_max: float
+    phase: np.ndarray | None = None  # complex64 [bins, frames], unit modulus
+
+
+# ---------------------------------------------------------------- waveform in
+
+
+def decode_audio(source: str | Path | bytes | BinaryIO) -> tuple[np.ndarray, int]:
+    """Decode a file path or in-memory bytes into float32 [frames, channels] and its rate."""
+    if isinstance(source, bytes):
+        source = io.BytesIO(source)
+    try:
+        data, rate = sf.read(source, dtype="float32", always_2d=True)
+    except sf.LibsndfileError as exc:
+        raise AudioDecodeError(f"not a readable audio file ({exc.error_string})") from exc
+    except (RuntimeError, TypeError, ValueError) as exc:
+        raise AudioDecodeError(f"not a readable audio file ({exc})") from exc
+    return data, int(rate)
+
+
+def to_mono(data: np.ndarray) -> np.ndarray:
+    """Average channels, as librosa.to_mono does: [frames, channels] -> [frames]."""
+    return data.mean(axis=1, dtype=np.float32) if data.ndim == 2 else data.astype(np.float32)
+
+
+def resample(y: np.ndarray, orig_rate: int, target_rate: int) -> np.ndarray:
+    """Resample with soxr HQ, the resampler librosa.load uses by default."""
+    if orig_rate == target_rate:
+        return y.astype(np.float32, copy=False)
+    return soxr.resample(y, orig_rate, target_rate, quality="HQ").astype(np.float32)
+
+
+def load_waveform(source: str | Path | bytes | BinaryIO, contract: Contract) -> np.ndarray:
+    """Decode any readable audio and return mono float32 at the contract's rate."""
+    data, rate = decode_audio(source)
+    return resample(to_mono(data), rate, contract.sample_rate)
+
+
+def fix_length(y: np.ndarray, length: int) -> np.ndarray:
+    """Centre-trim a longer clip (floor of the excess from the front, ceil from the back)
+    or zero-pad a shorter one at the end."""
+    excess = len(y) - length
+    if excess > 0:
+        front = excess // 2
+        return y[front : front + length]
+    return np.pad(y, (0, -excess))
+
+
+# ---------------------------------------------------------------- STFT, NumPy only
+
+
+def _hann(n_fft: int) -> np.ndarray:
+    """Periodic Hann window, as scipy.signal.get_window('hann', n_fft) gives librosa."""
+    n = np.arange(n_fft)
+    return (0.5 - 0.5 * np.cos(2.0 * np.pi * n / n_fft)).astype(np.float32)
+
+
+def stft(y: np.ndarray, contract: Contract) -> np.ndarray:
+    """Complex STFT of [..., samples] -> [..., bins, frames], equal to librosa.stft with
+    center=True and pad_mode='constant'."""
+    n_fft, hop = contract.n_fft, contract.hop_length
+    pad = [(0, 0)] * (y.ndim - 1) + [(n_fft // 2, n_fft // 2)]
+    padded = np.pad(y.astype(np.float32, copy=False), pad)
+    frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft, axis=-1)[..., ::hop, :]
+    spec = np.fft.rfft(frames * _hann(n_fft), axis=-1)
+    return np.swapaxes(spec, -1, -2).astype(np.complex64)
+
+
+def istft(spec: np.ndarray, contract: Contract, length: int) -> np.ndarray:
+    """Inverse of `stft` by windowed overlap-add ([..., bins, frames] -> [..., length]),
+    equal to librosa.istft with center=True."""
+    n_fft, hop = contract.n_fft, contract.hop_length
+    window = _hann(n_fft)
+    frames = np.fft.irfft(np.swapaxes(spec, -1, -2), n=n_fft, axis=-1) * window
+    n_frames = frames.shape[-2]
+    total = n_fft + hop * (n_frames - 1)
+    out = np.zeros(frames.shape[:-2] + (total,), dtype=np.float32)
+    norm = np.zeros(total, dtype=np.float32)
+    for i in range(n_frames):  # n_frames is ~69: a Python loop over frames is cheap
+        out[..., i * hop : i * hop + n_fft] += frames[..., i, :]
+        norm[i * hop : i * hop + n_fft] += window**2
+    out /= np.where(norm > np.finfo(np.float32).tiny, norm, 1.0)
+    out = out[..., n_fft // 2 :]
+    if out.shape[-1] >= length:
+        return out[..., :length]
+    return np.pad(out, [(0, 0)] * (out.ndim - 1) + [(0, length - out.shape[-1])])
+
+
+def griffin_lim(
+    magnitude: np.ndarray,
+    contract: Contract,
+    length: int,
+    n_iter: int = 32,
+    momentum: float = 0.99,
+    rng: np.random.Generator | None = None,
+) -> np.ndarray:
+    """Fast Griffin-Lim (librosa's algorithm: random initial phase, momentum 0.99),
+    vectorised over any leading batch axes."""
+    rng = rng or np.random.default_rng()
+    angles = np.exp(2j * np.pi * rng.random(magnitude.shape)).astype(np.complex64)
+    rebuilt = np.zeros_like(angles)
+    eps = np.finfo(np.float32).tiny
+    for _ in range(n_iter):
+        previous = rebuilt
+        rebuilt = stft(istft(magnitude * angles, contract, length), contract)
+        angles = rebuilt - (momentum / (1.0 + momentum)) * previous
+        angles /= np.abs(angles) + eps
+    return istft(magnitude * angles, contract, length)
+
+
+# ---------------------------------------------------------------- dB and scaling
+
+
+def amplitude_to_db(magnitude: np.ndarray, top_db: float) -> np.ndarray:
+    """librosa.amplitude_to_db(S, ref=np.max, top_db=top_db) for one clip."""
+    power_db = 20.0 * np.log10(np.maximum(AMIN, magnitude))
+    power_db -= 20.0 * np.log10(max(AMIN, float(magnitude.max())))
+    return np.maximum(power_db, power_db.max() - top_db).astype(np.float32)
+
+
+def db_to_amplitude(db: np.ndarray) -> np.ndarray:
+    """librosa.db_to_amplitude with ref 1.0 (the peak comes back at amplitude 1)."""
+    return np.power(np.float32(10.0), np.float32(0.05) * db).astype(np.float32)
+
+
+def minmax_scale(db: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """Scale a dB image to [0, 1], returning the (min, max) that undo it.
+    A flat image (silence) maps to zeros rather than dividing by zero."""
+    lo, hi = float(db.min()), float(db.max())
+    span = hi - lo
+    image = (db - lo) / span if span > 0 else np.zeros_like(db)
+    return image.astype(np.float32), lo, hi
+
+
+def unscale(image: np.ndarray, db_min: float, db_max: float) -> np.ndarray:
+    """Inverse of `minmax_scale`: a [0, 1] image back to dB."""
+    return (image * (db_max - db_min) + db_min).astype(np.float32)
+
+
+# ---------------------------------------------------------------- the two directions
+
+
+def waveform_to_features(y: np.ndarray, contract: Contract) -> Features:
+    """Mono waveform at the contract's rate -> the model's [0, 1] image (and its phase)."""
+    spec = stft(fix_length(y, contract.clip_samples), contract)
+    magnitude = np.abs(spec)
+    image, lo, hi = minmax_scale(amplitude_to_db(magnitude, contract.top_db))
+    phase = (spec / np.maximum(magnitude, np.finfo(np.float32).tiny)).astype(np.complex64)
+    return Features(image=image, db_min=lo, db_max=hi, phase=phase)
+
+
+def file_to_features(source: str | Path | bytes | BinaryIO, contract: Contract) -> Features:
+    """Any readable audio file (path or bytes) -> features. Training and serving both use it."""
+    return waveform_to_features(load_waveform(source, contract), contract)
+
+
+def image_to_magnitude(image: np.ndarray, db_min: float, db_max: float) -> np.ndarray:
+    """[0, 1] image and its dB range -> linear STFT magnitude (peak 1)."""
+    return db_to_amplitude(unscale(np.clip(image, 0.0, 1.0), db_min, db_max))
+
+
+def magnitude_to_waveform(
+    magnitude: np.ndarray,
+    contract: Contract,
+    phase: np.ndarray | None = None,
+    n_iter: int = 32,
+    rng: np.random.Generator | None = None,
+) -> np.ndarray:
+    """Magnitude [..., bins, frames] -> waveform [..., clip_samples]: with the given phase
+    when there is one (an exact inverse), otherwise by Griffin-Lim."""
+    if phase is not None:
+        return istft(magnitude * phase, contract, contract.clip_samples)
+    return griffin_lim(magnitude, contract, contract.clip_samples, n_iter=n_iter, rng=rng)
+
+
+def peak_normalise(y: np.ndarray, peak: float = 0.9) -> np.ndarray:
+    """Scale so the loudest sample is `peak` (ref=max dB throws absolute level away, so
+    the inverse has none; this gives a consistent, unclipped output level)."""
+    top = float(np.max(np.abs(y))) if y.size else 0.0
+    return (y * (peak / top)).astype(np.float32) if top > 0 else y.astype(np.float32)

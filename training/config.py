@@ -1,0 +1,32 @@
+"""Training configuration: one dataclass, filled from the command line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.contract import Contract
+
+
+@dataclass
+class TrainConfig:
+    data: Path
+    layout: str = "fsdd"
+    out: Path = Path("models/default")
+    model: str = "mlp"
+    latent_dim: int = 2
+    widths: tuple[int, ...] = (1024, 512, 256)
+    epochs: int = 60
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    seed: int = 42
+    split: str = "stratified"  # or "speaker": hold out `test_speakers`
+    test_speakers: tuple[str, ...] = ()
+    length_filter: bool = True
+    cache_dir: Path = Path(".cache/features")
+    run_dir: Path = Path("runs")
+    contract: Contract = field(default_factory=Contract)
+
+    @property
+    def name(self) -> str:
+        return self.out.name

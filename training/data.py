@@ -1,0 +1,166 @@
+"""Data sets on disk -> cached feature arrays -> the study's filter and splits.
+
+Two layouts are understood:
+- FSDD:       ROOT/recordings/{digit}_{speaker}_{take}.wav
+- AudioMNIST: ROOT/data/{NN}/{digit}_{NN}_{take}.wav (+ ROOT/data/audioMNIST_meta.txt);
+              ROOT may also be the `data` folder itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from app.contract import Contract, load_waveform, waveform_to_features
+
+log = logging.getLogger(__name__)
+
+LAYOUTS = ("fsdd", "audiomnist")
+_NAME = re.compile(r"^(\d)_([A-Za-z0-9]+)_(\d+)\.wav$")
+
+
+@dataclass(frozen=True)
+class Clip:
+    path: Path
+    digit: int
+    speaker: str
+    take: int
+
+
+def list_clips(root: str | Path, layout: str) -> list[Clip]:
+    """Every clip of a data set, sorted by path so runs are reproducible."""
+    root = Path(root)
+    if layout == "fsdd":
+        folder = root / "recordings" if (root / "recordings").is_dir() else root
+        paths = folder.glob("*.wav")
+    elif layout == "audiomnist":
+        folder = root / "data" if (root / "data").is_dir() else root
+        paths = folder.glob("[0-9][0-9]/*.wav")
+    else:
+        raise ValueError(f"unknown layout {layout!r}; expected one of {LAYOUTS}")
+    clips = []
+    for path in sorted(paths):
+        match = _NAME.match(path.name)
+        if match:
+            digit, speaker, take = match.groups()
+            clips.append(Clip(path, int(digit), speaker, int(take)))
+    if not clips:
+        raise FileNotFoundError(f"no {layout} clips found under {root}")
+    return clips
+
+
+@dataclass
+class Dataset:
+    """Features of every clip, aligned arrays (index i is one clip)."""
+
+    images: np.ndarray  # float32 [N, bins, frames] in [0, 1]
+    db_min: np.ndarray  # float32 [N]
+    db_max: np.ndarray  # float32 [N]
+    lengths: np.ndarray  # int64 [N], samples at the contract's rate before trim/pad
+    digits: np.ndarray  # int64 [N]
+    speakers: np.ndarray  # str [N]
+    takes: np.ndarray  # int64 [N]
+
+    def __len__(self) -> int:
+        return len(self.digits)
+
+    def subset(self, index: np.ndarray) -> Dataset:
+        return Dataset(**{k: v[index] for k, v in vars(self).items()})
+
+
+def _featurise(path: Path, contract: Contract) -> tuple[np.ndarray, float, float, int]:
+    waveform = load_waveform(path, contract)
+    features = waveform_to_features(waveform, contract)
+    return features.image, features.db_min, features.db_max, len(waveform)
+
+
+def _cache_path(clips: list[Clip], contract: Contract, cache_dir: Path) -> Path:
+    """Keyed by the contract's hash and the exact file list (names and sizes)."""
+    listing = "\n".join(f"{c.path.name}:{c.path.stat().st_size}" for c in clips)
+    key = hashlib.sha256(listing.encode()).hexdigest()[:16]
+    return cache_dir / contract.digest() / f"{key}.npz"
+
+
+def load_dataset(
+    root: str | Path,
+    layout: str,
+    contract: Contract,
+    cache_dir: str | Path = ".cache/features",
+    workers: int = 2,
+) -> Dataset:
+    """Featurise a data set once; later calls read the cached arrays."""
+    clips = list_clips(root, layout)
+    cache = _cache_path(clips, contract, Path(cache_dir))
+    if cache.exists():
+        log.info("features from cache %s", cache)
+        with np.load(cache, allow_pickle=False) as saved:
+            return Dataset(**{k: saved[k] for k in saved.files})
+    log.info("featurising %d clips from %s", len(clips), root)
+    paths = [c.path for c in clips]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(_featurise, paths, [contract] * len(paths), chunksize=32))
+    dataset = Dataset(
+        images=np.stack([r[0] for r in results]),
+        db_min=np.array([r[1] for r in results], dtype=np.float32),
+        db_max=np.array([r[2] for r in results], dtype=np.float32),
+        lengths=np.array([r[3] for r in results], dtype=np.int64),
+        digits=np.array([c.digit for c in clips], dtype=np.int64),
+        speakers=np.array([c.speaker for c in clips]),
+        takes=np.array([c.take for c in clips], dtype=np.int64),
+    )
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(cache, **vars(dataset))
+    return dataset
+
+
+def length_filter(lengths: np.ndarray, low_pct: float = 1.0, high_pct: float = 97.0) -> np.ndarray:
+    """The study's filter: keep clips strictly longer than the low percentile of lengths
+    and strictly shorter than the high one. Returns a boolean mask."""
+    low, high = np.percentile(lengths, [low_pct, high_pct])
+    return (lengths > low) & (lengths < high)
+
+
+@dataclass(frozen=True)
+class Split:
+    train: np.ndarray
+    val: np.ndarray
+    test: np.ndarray
+
+
+def stratified_split(
+    digits: np.ndarray, test_size: float = 0.1, val_size: float = 0.1, seed: int = 42
+) -> Split:
+    """The study's split: 10 % test stratified by digit, then 10 % of the rest validation."""
+    index = np.arange(len(digits))
+    rest, test = train_test_split(index, test_size=test_size, stratify=digits, random_state=seed)
+    train, val = train_test_split(
+        rest, test_size=val_size, stratify=digits[rest], random_state=seed
+    )
+    return Split(np.sort(train), np.sort(val), np.sort(test))
+
+
+def speaker_split(
+    speakers: np.ndarray,
+    digits: np.ndarray,
+    test_speakers: list[str],
+    val_size: float = 0.1,
+    seed: int = 42,
+) -> Split:
+    """Held-out speakers for test (the honest test for a generator); validation is a
+    digit-stratified 10 % of the remaining speakers' clips."""
+    unknown = set(test_speakers) - set(speakers.tolist())
+    if unknown:
+        raise ValueError(f"test speakers not in the data: {sorted(unknown)}")
+    held_out = np.isin(speakers, test_speakers)
+    rest = np.flatnonzero(~held_out)
+    train, val = train_test_split(
+        rest, test_size=val_size, stratify=digits[rest], random_state=seed
+    )
+    return Split(np.sort(train), np.sort(val), np.flatnonzero(held_out))

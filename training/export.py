@@ -1,0 +1,115 @@
+"""Export a trained VAE to a bundle folder: encoder.onnx, decoder.onnx, bundle.json."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+import tf2onnx
+
+from app.bundle import (
+    DECODER_FILE,
+    DIGITS,
+    ENCODER_FILE,
+    BundleMeta,
+    DigitScale,
+    LatentGaussian,
+    ModelInfo,
+    file_entry,
+    write_meta,
+)
+from training.config import TrainConfig
+from training.fit import FitResult
+
+log = logging.getLogger(__name__)
+
+OPSET = 17
+FSDD_CREDIT = (
+    "Trained on the Free Spoken Digit Dataset (Zohar Jackson et al.), CC BY-SA 4.0: "
+    "https://github.com/Jakobovski/free-spoken-digit-dataset"
+)
+AUDIOMNIST_CREDIT = (
+    "Trained on AudioMNIST (Becker et al.), MIT licence: https://github.com/soerenab/AudioMNIST"
+)
+
+
+def to_onnx(model: keras.Model, input_name: str, input_shape: tuple[int, ...], path: Path) -> None:
+    """Convert with an explicit signature: batch axis dynamic, everything else fixed."""
+    signature = (tf.TensorSpec((None, *input_shape), tf.float32, name=input_name),)
+    tf2onnx.convert.from_keras(model, input_signature=signature, opset=OPSET, output_path=str(path))
+
+
+def latent_statistics(result: FitResult) -> dict[str, LatentGaussian]:
+    """Per-digit mean and covariance of the training encodings, for /generate?digit=d."""
+    train = result.split.train
+    z_mean, _ = result.vae.encoder.predict(result.data.images[train], verbose=0)
+    stats = {}
+    for digit in DIGITS:
+        z = z_mean[result.data.digits[train] == digit].astype(np.float64)
+        cov = np.atleast_2d(np.cov(z, rowvar=False))
+        stats[str(digit)] = LatentGaussian(mean=z.mean(axis=0).tolist(), cov=cov.tolist())
+    return stats
+
+
+def scaling_statistics(result: FitResult) -> dict[str, DigitScale]:
+    """Per-digit mean (min, max) dB of the training clips, to un-scale generated images."""
+    train = result.split.train
+    digits = result.data.digits[train]
+    return {
+        str(d): DigitScale(
+            db_min=float(result.data.db_min[train][digits == d].mean()),
+            db_max=float(result.data.db_max[train][digits == d].mean()),
+        )
+        for d in DIGITS
+    }
+
+
+def export_bundle(result: FitResult, config: TrainConfig) -> BundleMeta:
+    out = config.out
+    out.mkdir(parents=True, exist_ok=True)
+    contract = config.contract
+    to_onnx(result.vae.encoder, "image", contract.image_shape, out / ENCODER_FILE)
+    to_onnx(result.vae.decoder, "z", (config.latent_dim,), out / DECODER_FILE)
+    split = result.split
+    meta = BundleMeta(
+        name=config.name,
+        created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        model=ModelInfo(
+            kind=config.model,
+            conditional=False,
+            latent_dim=config.latent_dim,
+            parameters=int(result.vae.encoder.count_params() + result.vae.decoder.count_params()),
+            config={"widths": list(config.widths)},
+        ),
+        contract=contract.to_dict(),
+        scaling=scaling_statistics(result),
+        latent=latent_statistics(result),
+        training={
+            "dataset": config.layout,
+            "data_path": str(config.data),
+            "split": config.split,
+            "test_speakers": list(config.test_speakers),
+            "clips": {"train": len(split.train), "val": len(split.val), "test": len(split.test)},
+            "epochs": config.epochs,
+            "best_epoch": result.best_epoch,
+            "batch_size": config.batch_size,
+            "learning_rate": config.learning_rate,
+            "seed": config.seed,
+            "losses": result.losses,
+            "history": result.history,
+            "versions": {
+                "tensorflow": tf.__version__,
+                "keras": keras.__version__,
+                "tf2onnx": tf2onnx.__version__,
+            },
+        },
+        files={name: file_entry(out / name) for name in (ENCODER_FILE, DECODER_FILE)},
+        data_credit=FSDD_CREDIT if config.layout == "fsdd" else AUDIOMNIST_CREDIT,
+    )
+    write_meta(out, meta)
+    log.info("bundle written to %s", out)
+    return meta

@@ -22,6 +22,7 @@ FORMAT_VERSION = 1
 META_FILE = "bundle.json"
 ENCODER_FILE = "encoder.onnx"
 DECODER_FILE = "decoder.onnx"
+CLASSIFIER_FILE = "classifier.onnx"  # optional
 DIGITS = tuple(range(10))
 
 
@@ -115,6 +116,8 @@ def read_meta(folder: Path) -> BundleMeta:
     _check_digits(path, meta)
     for name in (DECODER_FILE, ENCODER_FILE):
         _check_file(folder, meta, name)
+    if CLASSIFIER_FILE in meta.files:
+        _check_file(folder, meta, CLASSIFIER_FILE)
     return meta
 
 

@@ -214,7 +214,9 @@ def minmax_scale(db: np.ndarray) -> tuple[np.ndarray, float, float]:
     return image.astype(np.float32), lo, hi
 
 
-def unscale(image: np.ndarray, db_min: float, db_max: float) -> np.ndarray:
+def unscale(
+    image: np.ndarray, db_min: float | np.ndarray, db_max: float | np.ndarray
+) -> np.ndarray:
     """Inverse of `minmax_scale`: a [0, 1] image back to dB."""
     return (image * (db_max - db_min) + db_min).astype(np.float32)
 
@@ -236,8 +238,11 @@ def file_to_features(source: str | Path | bytes | BinaryIO, contract: Contract) 
     return waveform_to_features(load_waveform(source, contract), contract)
 
 
-def image_to_magnitude(image: np.ndarray, db_min: float, db_max: float) -> np.ndarray:
-    """[0, 1] image and its dB range -> linear STFT magnitude (peak 1)."""
+def image_to_magnitude(
+    image: np.ndarray, db_min: float | np.ndarray, db_max: float | np.ndarray
+) -> np.ndarray:
+    """[0, 1] image(s) and dB range(s) (scalars, or arrays that broadcast) -> linear STFT
+    magnitude (peak 1)."""
     return db_to_amplitude(unscale(np.clip(image, 0.0, 1.0), db_min, db_max))
 
 

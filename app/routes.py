@@ -62,7 +62,7 @@ async def generate(
     synth = _synth(request)
     seed = secrets.randbelow(MAX_SEED) if seed is None else seed
     iters = request.app.state.settings.gl_iters
-    waveform = await run_in_threadpool(synth.generate, digit, seed, 1.0, iters)
+    waveform = await run_in_threadpool(synth.speak, [digit], seed, 1.0, iters)
     wav = await run_in_threadpool(encode_wav, waveform, synth.contract.sample_rate)
     return _wav_response(synth, wav, {"X-Digit": str(digit), "X-Seed": str(seed)})
 

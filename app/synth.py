@@ -1,6 +1,14 @@
 """Synthesis: the bundle's ONNX sessions plus the feature contract's inverse.
 
 All methods are CPU-bound and synchronous; the web layer runs them off the event loop.
+
+Bundle interface the service relies on (see app/bundle.py):
+- decoder.onnx  input "z" [N, latent] (+ "digit" [N, 10] one-hot, if conditional)
+                -> image [N, bins, frames] in [0, 1]
+- encoder.onnx  input "image" [N, bins, frames] (+ "digit" [N, 10], if conditional)
+                -> z_mean, z_log_var [N, latent]
+- classifier.onnx (optional) input "image" -> logits [N, 10]; a conditional model uses it
+                to infer the digit of an upload when the client does not name one.
 """
 
 from __future__ import annotations
@@ -11,7 +19,14 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from app.bundle import DECODER_FILE, ENCODER_FILE, BundleError, BundleMeta, read_meta
+from app.bundle import (
+    CLASSIFIER_FILE,
+    DECODER_FILE,
+    ENCODER_FILE,
+    BundleError,
+    BundleMeta,
+    read_meta,
+)
 from app.contract import (
     Contract,
     image_to_magnitude,
@@ -21,6 +36,8 @@ from app.contract import (
 )
 
 log = logging.getLogger(__name__)
+
+N_DIGITS = 10
 
 
 class InputError(ValueError):
@@ -32,6 +49,7 @@ def _session(path: Path, threads: int) -> ort.InferenceSession:
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     try:
         return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises several private exception types
@@ -40,8 +58,7 @@ def _session(path: Path, threads: int) -> ort.InferenceSession:
 
 def _check_shape(path: Path, what: str, actual: list, expected: tuple[int, ...]) -> None:
     """Compare an ONNX tensor shape with the contract's, ignoring the dynamic batch axis."""
-    fixed = tuple(actual[1:])
-    if len(actual) != len(expected) + 1 or fixed != expected:
+    if len(actual) != len(expected) + 1 or tuple(actual[1:]) != expected:
         raise BundleError(f"{path}: {what} has shape {actual}, the contract needs [N, {expected}]")
 
 
@@ -49,6 +66,22 @@ def _latent_scale(cov: list[list[float]]) -> np.ndarray:
     """A matrix square root of a covariance (eigen-decomposition: safe when singular)."""
     values, vectors = np.linalg.eigh(np.asarray(cov, dtype=np.float64))
     return (vectors * np.sqrt(np.clip(values, 0.0, None))).astype(np.float32)
+
+
+def one_hot(digits: list[int] | np.ndarray) -> np.ndarray:
+    return np.eye(N_DIGITS, dtype=np.float32)[np.asarray(digits, dtype=np.int64)]
+
+
+def trim_silence(
+    y: np.ndarray, top_db: float = 40.0, frame: int = 512, hop: int = 128
+) -> np.ndarray:
+    """Drop leading and trailing frames quieter than `top_db` below the clip's loudest."""
+    if len(y) < frame:
+        return y
+    frames = np.lib.stride_tricks.sliding_window_view(y, frame)[::hop]
+    rms = np.sqrt(np.mean(frames**2, axis=1) + 1e-12)
+    loud = np.flatnonzero(20 * np.log10(rms / rms.max()) > -top_db)
+    return y[loud[0] * hop : min(len(y), loud[-1] * hop + frame)]
 
 
 class Synthesizer:
@@ -59,8 +92,11 @@ class Synthesizer:
         self.meta: BundleMeta = read_meta(folder)
         self.contract: Contract = self.meta.contract_params()
         self.latent_dim = self.meta.model.latent_dim
+        self.conditional = self.meta.model.conditional
         self.decoder = _session(folder / DECODER_FILE, threads)
         self.encoder = _session(folder / ENCODER_FILE, threads)
+        has_classifier = CLASSIFIER_FILE in self.meta.files
+        self.classifier = _session(folder / CLASSIFIER_FILE, threads) if has_classifier else None
         self._verify_shapes()
         self._latent = {
             int(d): (np.asarray(g.mean, dtype=np.float32), _latent_scale(g.cov))
@@ -73,55 +109,126 @@ class Synthesizer:
 
     def _verify_shapes(self) -> None:
         image, latent = self.contract.image_shape, (self.latent_dim,)
-        dec_in, dec_out = self.decoder.get_inputs()[0], self.decoder.get_outputs()[0]
-        _check_shape(self.folder / DECODER_FILE, "input", dec_in.shape, latent)
-        _check_shape(self.folder / DECODER_FILE, "output", dec_out.shape, image)
-        enc_in = self.encoder.get_inputs()[0]
-        _check_shape(self.folder / ENCODER_FILE, "input", enc_in.shape, image)
+        decoder, encoder = self.folder / DECODER_FILE, self.folder / ENCODER_FILE
+        _check_shape(decoder, "input z", self.decoder.get_inputs()[0].shape, latent)
+        _check_shape(decoder, "output", self.decoder.get_outputs()[0].shape, image)
+        _check_shape(encoder, "input image", self.encoder.get_inputs()[0].shape, image)
         for output in self.encoder.get_outputs():
-            _check_shape(self.folder / ENCODER_FILE, f"output {output.name}", output.shape, latent)
+            _check_shape(encoder, f"output {output.name}", output.shape, latent)
+        if self.conditional:
+            for path, session in ((decoder, self.decoder), (encoder, self.encoder)):
+                inputs = session.get_inputs()
+                if len(inputs) != 2:
+                    raise BundleError(f"{path}: a conditional model needs a 'digit' input")
+                _check_shape(path, "input digit", inputs[1].shape, (N_DIGITS,))
+        if self.classifier is not None:
+            path = self.folder / CLASSIFIER_FILE
+            _check_shape(path, "input", self.classifier.get_inputs()[0].shape, image)
+            _check_shape(path, "output", self.classifier.get_outputs()[0].shape, (N_DIGITS,))
 
     def warm_up(self) -> None:
         """Run every path once so the first request does not pay for lazy initialisation."""
-        self.generate(0, seed=0, gl_iters=2)
+        self.generate([0], seed=0, gl_iters=2)
+        silence_free = np.sin(np.linspace(0, 400, self.contract.clip_samples)).astype(np.float32)
+        self.reconstruct(silence_free, gl_iters=2, digit=0 if self.conditional else None)
 
-    def decode(self, z: np.ndarray) -> np.ndarray:
-        (image,) = self.decoder.run(None, {self.decoder.get_inputs()[0].name: z})
-        return image
+    def _feed(self, session: ort.InferenceSession, first: np.ndarray, digits) -> dict:
+        inputs = session.get_inputs()
+        feed = {inputs[0].name: first}
+        if self.conditional:
+            feed[inputs[1].name] = one_hot(digits)
+        return feed
 
-    def encode(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        z_mean, z_log_var = self.encoder.run(None, {self.encoder.get_inputs()[0].name: image})
+    def decode(self, z: np.ndarray, digits: list[int] | None = None) -> np.ndarray:
+        (images,) = self.decoder.run(None, self._feed(self.decoder, z, digits))
+        return images
+
+    def encode(self, images: np.ndarray, digits: list[int] | None = None):
+        z_mean, z_log_var = self.encoder.run(None, self._feed(self.encoder, images, digits))
         return z_mean, z_log_var
 
-    def sample_latent(self, digit: int, rng: np.random.Generator, temperature: float) -> np.ndarray:
-        """z from the digit's Gaussian of training encodings; temperature scales its spread."""
-        mean, scale = self._latent[digit]
-        eps = rng.standard_normal(self.latent_dim).astype(np.float32)
-        return (mean + temperature * scale @ eps)[None, :]
+    def classify(self, images: np.ndarray) -> np.ndarray:
+        """Digit logits [N, 10] from the bundle's classifier."""
+        if self.classifier is None:
+            raise RuntimeError("this bundle has no classifier")
+        (logits,) = self.classifier.run(None, {self.classifier.get_inputs()[0].name: images})
+        return logits
+
+    def sample_latents(
+        self, digits: list[int], rng: np.random.Generator, temperature: float
+    ) -> np.ndarray:
+        """z for each digit: N(0, I) for a conditional model, otherwise the digit's Gaussian
+        of training encodings; temperature scales the spread (0 = the mean)."""
+        eps = rng.standard_normal((len(digits), self.latent_dim)).astype(np.float32)
+        if self.conditional:
+            return temperature * eps
+        means = np.stack([self._latent[d][0] for d in digits])
+        scales = np.stack([self._latent[d][1] for d in digits])
+        return (means + temperature * np.einsum("nij,nj->ni", scales, eps)).astype(np.float32)
+
+    def generate_magnitudes(
+        self, digits: list[int], rng: np.random.Generator, temperature: float = 1.0
+    ) -> np.ndarray:
+        """Sample, decode and un-scale: linear magnitudes [N, bins, frames]."""
+        images = self.decode(self.sample_latents(digits, rng, temperature), digits)
+        scales = [self.meta.scaling[str(d)] for d in digits]
+        db_min = np.array([s.db_min for s in scales], np.float32)[:, None, None]
+        db_max = np.array([s.db_max for s in scales], np.float32)[:, None, None]
+        return image_to_magnitude(images, db_min, db_max)
 
     def generate(
-        self, digit: int, seed: int, temperature: float = 1.0, gl_iters: int = 32
+        self, digits: list[int], seed: int, temperature: float = 1.0, gl_iters: int = 32
     ) -> np.ndarray:
-        """A new clip of `digit`: sample, decode, un-scale, invert. Same seed, same samples."""
+        """New clips [N, clip_samples], one per digit, decoded and inverted as one batch.
+        The same digits and seed give the same samples."""
         rng = np.random.default_rng(seed)
-        image = self.decode(self.sample_latent(digit, rng, temperature))[0]
-        scale = self.meta.scaling[str(digit)]
-        magnitude = image_to_magnitude(image, scale.db_min, scale.db_max)
-        waveform = magnitude_to_waveform(magnitude, self.contract, n_iter=gl_iters, rng=rng)
-        return peak_normalise(waveform)
+        magnitudes = self.generate_magnitudes(digits, rng, temperature)
+        waveforms = magnitude_to_waveform(magnitudes, self.contract, n_iter=gl_iters, rng=rng)
+        return np.stack([peak_normalise(w) for w in waveforms])
+
+    def speak(
+        self,
+        digits: list[int],
+        seed: int,
+        temperature: float = 1.0,
+        gl_iters: int = 32,
+        gap_ms: float = 80.0,
+    ) -> np.ndarray:
+        """One waveform: a single digit as the contract's full clip, or a sequence read out
+        like a number (each digit trimmed of silence, joined by `gap_ms` of silence)."""
+        clips = self.generate(digits, seed, temperature, gl_iters)
+        if len(digits) == 1:
+            return clips[0]
+        gap = np.zeros(int(round(gap_ms * self.contract.sample_rate / 1000)), np.float32)
+        parts = []
+        for clip in clips:
+            parts += [trim_silence(clip), gap]
+        return np.concatenate(parts[:-1])
 
     def reconstruct(
-        self, waveform: np.ndarray, phase: str = "griffinlim", seed: int = 0, gl_iters: int = 32
+        self,
+        waveform: np.ndarray,
+        phase: str = "griffinlim",
+        seed: int = 0,
+        gl_iters: int = 32,
+        digit: int | None = None,
     ) -> np.ndarray:
-        """The model's rendition of a mono clip at the contract's rate (deterministic: z_mean)."""
+        """The model's rendition of a mono clip at the contract's rate (deterministic: z_mean).
+        A conditional model needs the digit: given, or inferred by the bundle's classifier."""
         if not np.all(np.isfinite(waveform)):
             raise InputError("audio contains NaN or infinite samples")
         features = waveform_to_features(waveform, self.contract)
         if features.db_max == features.db_min:
             raise InputError("audio is silent: there is nothing to reconstruct")
-        z_mean, _ = self.encode(features.image[None])
-        image = self.decode(z_mean)[0]
-        magnitude = image_to_magnitude(image, features.db_min, features.db_max)
+        image = features.image[None]
+        digits = None
+        if self.conditional:
+            if digit is None and self.classifier is None:
+                raise InputError("this model is digit-conditional: say which digit (digit=0-9)")
+            digits = [int(self.classify(image).argmax()) if digit is None else digit]
+        z_mean, _ = self.encode(image, digits)
+        decoded = self.decode(z_mean, digits)[0]
+        magnitude = image_to_magnitude(decoded, features.db_min, features.db_max)
         original = features.phase if phase == "original" else None
         rng = np.random.default_rng(seed)
         result = magnitude_to_waveform(magnitude, self.contract, original, gl_iters, rng)

@@ -81,9 +81,9 @@ def test_keras_and_onnx_agree(trained):
 def test_service_side_loads_the_new_bundle(trained):
     config, _, _ = trained
     synth = Synthesizer(config.out)
-    a = synth.generate(3, seed=7, gl_iters=4)
+    a = synth.speak([3], seed=7, gl_iters=4)
     assert a.shape == (config.contract.clip_samples,)
-    np.testing.assert_array_equal(a, synth.generate(3, seed=7, gl_iters=4))
+    np.testing.assert_array_equal(a, synth.speak([3], seed=7, gl_iters=4))
 
 
 def test_cli_trains_and_exports(tmp_path):

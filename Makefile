@@ -23,7 +23,7 @@ $(BIN)/.dev: pyproject.toml
 	touch $@ $(BIN)/.serve
 
 serve: $(BIN)/.serve
-	$(BIN)/uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT)
+	$(BIN)/uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT) --no-access-log
 
 test: $(BIN)/.dev
 	$(BIN)/ruff check .

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,30 +39,23 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         full_env = {**os.environ, "AUDIOVAE_BUNDLE_PATH": str(bundle), **(env or {})}
+        command = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
+                   "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log"]  # fmt: skip
+        # A file, not a pipe: an undrained pipe would block a chatty server.
+        self.log = tempfile.NamedTemporaryFile("w+", suffix=".log")  # noqa: SIM115 closed in stop()
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "app.main:create_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-            ],
-            cwd=REPO,
-            env=full_env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
+            command, cwd=REPO, env=full_env, stdout=self.log, stderr=subprocess.STDOUT
         )
+
+    def output(self) -> str:
+        self.log.flush()
+        return Path(self.log.name).read_text()
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{self.process.stdout.read()}")
+                raise RuntimeError(f"server exited early:\n{self.output()}")
             try:
                 if httpx.get(f"{self.url}/readyz", timeout=1.0).status_code == 200:
                     return
@@ -71,13 +65,16 @@ class Server:
         raise TimeoutError(f"server not ready after {timeout} s")
 
     def stop(self) -> str:
+        """Stop the process (if still running) and return everything it printed."""
         self.process.terminate()
         try:
-            out, _ = self.process.communicate(timeout=10)
+            self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            out, _ = self.process.communicate()
-        return out
+            self.process.wait()
+        output = self.output()
+        self.log.close()
+        return output
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,31 @@ PROBLEM_TYPE = "about:blank"
 MEDIA_TYPE = "application/problem+json"
 
 
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "title": "Problem",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+    },
+}
+
+
+def problem_responses(descriptions: dict[int, str]) -> dict[int | str, dict]:
+    """OpenAPI `responses` entries for problem documents, so clients and schema-driven
+    fuzzers (schemathesis) know what errors look like."""
+    return {
+        status: {
+            "description": text,
+            "content": {MEDIA_TYPE: {"schema": PROBLEM_SCHEMA}},
+        }
+        for status, text in descriptions.items()
+    }
+
+
 class ProblemError(Exception):
     """Raise in a route to answer with a problem document."""
 

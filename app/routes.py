@@ -15,22 +15,28 @@ from starlette.concurrency import run_in_threadpool
 from app import metrics
 from app.audio import MEDIA_TYPES, AudioDecodeError, UploadTooLarge, encode, upload_to_waveform
 from app.config import Settings
-from app.errors import ProblemError, validation_detail
+from app.errors import ProblemError, problem_responses, validation_detail
 from app.limits import Capacity, Overloaded
 from app.schemas import MAX_SEED, GenerateFields, GenerateParams, OutputOptions, ReconstructParams
 from app.synth import InputError, Synthesizer
 
 router = APIRouter()
 
+AUDIO = {"type": "string", "format": "binary"}
 AUDIO_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
-        "content": {MEDIA_TYPES["wav"]: {}, MEDIA_TYPES["flac"]: {}},
+        "content": {MEDIA_TYPES["wav"]: {"schema": AUDIO}, MEDIA_TYPES["flac"]: {"schema": AUDIO}},
         "description": "PCM16 audio",
     },
-    413: {"description": "upload too large or too long"},
-    415: {"description": "not decodable audio"},
-    422: {"description": "invalid parameters or unusable audio"},
-    503: {"description": "model loading, or over capacity (see Retry-After)"},
+    **problem_responses(
+        {
+            400: "malformed body: not decodable as JSON or as multipart form data",
+            413: "request body, upload or clip over the configured limit",
+            415: "the upload is not decodable audio",
+            422: "invalid parameters, or audio that cannot be used",
+            503: "model loading, or over capacity (see Retry-After)",
+        }
+    ),
 }
 
 
@@ -99,7 +105,7 @@ async def prometheus_metrics() -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
-@router.get("/v1/model", tags=["model"])
+@router.get("/v1/model", tags=["model"], responses=problem_responses({503: "model loading"}))
 async def model_info(request: Request) -> dict[str, Any]:
     """The loaded bundle's metadata: model, contract, training facts and evaluation."""
     synth = _synth(request)

@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 FSDD   ?= ../shared/data/fsdd
 
-.PHONY: serve test lint default-bundle study-bundle clean
+.PHONY: serve test lint default-bundle study-bundle clean bench soak audit
 
 # Serving needs only the `serve` extra: no TensorFlow.
 $(BIN)/.serve: pyproject.toml
@@ -44,3 +44,17 @@ study-bundle: $(BIN)/.dev
 
 clean:
 	rm -rf $(VENV) .cache runs .pytest_cache .ruff_cache *.egg-info
+
+# Speed benchmark (Markdown table + reports/bench.json) and the 10-minute soak.
+bench: $(BIN)/.dev
+	$(BIN)/python -m benchmarks run
+
+soak: $(BIN)/.dev
+	$(BIN)/python -m benchmarks soak --minutes 10
+
+# Known vulnerabilities in what the serving image installs (needs a vulnerability database:
+# PyPI's JSON API or OSV, which CI's network may not reach).
+audit: $(BIN)/.dev
+	rm -rf .cache/audit-venv && $(PYTHON) -m venv .cache/audit-venv
+	.cache/audit-venv/bin/pip install --quiet '.[serve]'
+	$(BIN)/pip-audit --progress-spinner off --path .cache/audit-venv/lib/python*/site-packages

@@ -28,8 +28,9 @@ def refuses(bundle: Path) -> str:
     code = server.process.wait(timeout=60)
     output = server.stop()
     assert code != 0, output
-    assert "Uvicorn running" not in output
-    return output
+    assert "Uvicorn running" not in output  # refused before binding the port
+    (line,) = [line for line in output.splitlines() if "app: cannot start:" in line]
+    return line  # the one clear line that names the file and what is wrong
 
 
 def test_missing_bundle_folder(tmp_path):

@@ -191,6 +191,21 @@ def istft(spec: np.ndarray, contract: Contract, length: int) -> np.ndarray:
     return np.pad(out, [(0, 0)] * (out.ndim - 1) + [(0, length - out.shape[-1])])
 
 
+def _reanalyse(spec: np.ndarray, contract: Contract, length: int) -> np.ndarray:
+    """stft(istft(spec, length)) without the intermediate trim, pad and copies: the
+    overlap-added signal is already in the STFT's padded coordinates."""
+    n_fft, hop = contract.n_fft, contract.hop_length
+    frames = np.fft.irfft(np.swapaxes(spec, -1, -2), n=n_fft, axis=-1).astype(np.float32)
+    frames *= _hann(n_fft)
+    signal = _overlap_add(frames, hop)
+    signal *= _inverse_window_sum(n_fft, hop, frames.shape[-2])
+    padded = np.zeros((*signal.shape[:-1], length + n_fft), dtype=np.float32)
+    keep = slice(n_fft // 2, n_fft // 2 + min(length, signal.shape[-1] - n_fft // 2))
+    padded[..., keep] = signal[..., keep]
+    windows = np.lib.stride_tricks.sliding_window_view(padded, n_fft, axis=-1)[..., ::hop, :]
+    return np.swapaxes(np.fft.rfft(windows * _hann(n_fft), axis=-1), -1, -2)
+
+
 def griffin_lim(
     magnitude: np.ndarray,
     contract: Contract,
@@ -207,7 +222,7 @@ def griffin_lim(
     eps = np.finfo(np.float32).tiny
     for _ in range(n_iter):
         previous = rebuilt
-        rebuilt = stft(istft(magnitude * angles, contract, length), contract)
+        rebuilt = _reanalyse(magnitude * angles, contract, length)
         angles = rebuilt - (momentum / (1.0 + momentum)) * previous
         angles /= np.abs(angles) + eps
     return istft(magnitude * angles, contract, length)

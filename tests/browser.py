@@ -23,5 +23,11 @@ def chromium_path() -> str | None:
     return "/usr/bin/chromium" if Path("/usr/bin/chromium").is_file() else None
 
 
-def launch(playwright, executable: str):
-    return playwright.chromium.launch(executable_path=executable, args=ARGS, timeout=60_000)
+# A fake microphone (a beeping tone) that needs no permission prompt.
+FAKE_MICROPHONE = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+
+
+def launch(playwright, executable: str, extra: list[str] | None = None):
+    return playwright.chromium.launch(
+        executable_path=executable, args=ARGS + (extra or []), timeout=60_000
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import httpx
 import pytest
 
 from tests.audio_checks import read_audio
-from tests.browser import chromium_path, launch
+from tests.browser import FAKE_MICROPHONE, chromium_path, launch
 from tests.conftest import Server
 
 CLIP_SECONDS = 0.8  # the contract's clip length (17,640 samples at 22,050 Hz)
@@ -51,7 +52,7 @@ def browser() -> Iterator:
         pytest.skip("no Chromium found (apt-get install chromium, or set AUDIOVAE_CHROMIUM)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
     with sync_api.sync_playwright() as playwright:
-        browser = launch(playwright, executable)
+        browser = launch(playwright, executable, FAKE_MICROPHONE)
         yield browser
         browser.close()
 
@@ -244,6 +245,32 @@ def test_an_uploaded_clip_is_reconstructed_beside_the_original(demo: Page, tmp_p
         "four-reconstructed-original.wav"
     )
     assert "Reconstructed four.wav" in page.locator("#rec-status").inner_text()
+
+
+def test_a_recording_is_converted_to_wav_and_reconstructed(demo: Page):
+    """MediaRecorder gives webm/opus, which the service cannot read: the page sends WAV."""
+    page = demo.page
+    record = page.get_by_role("button", name="Record")
+    assert record.is_enabled()
+    record.click()
+    assert record.get_attribute("aria-pressed") == "true"
+    status = page.locator("#rec-status")
+    page.wait_for_function(  # the recorder stops itself after 3 s
+        "() => document.getElementById('rec-status').textContent.startsWith('Recorded')",
+        timeout=TIMEOUT_MS,
+    )
+    recorded = re.match(r"Recorded (\d+\.\d) s", status.inner_text())
+    assert recorded and 2.5 <= float(recorded[1]) <= 3.5, status.inner_text()
+    before = len(demo.results())
+    page.get_by_role("button", name="Reconstruct").click()
+    demo.wait_for_result(before)
+    original = "#rec-result .result[data-kind=original]"
+    assert "Original: recording.wav" in page.locator(original).inner_text()
+    assert demo.duration(f"{original} audio") == pytest.approx(3.0, abs=0.15)
+    assert demo.duration("#rec-result .result[data-kind=reconstruction] audio") == pytest.approx(
+        CLIP_SECONDS, abs=0.01
+    )
+    assert demo.spectrogram_colours(f"{original} canvas") > 20
 
 
 def test_a_non_audio_upload_shows_the_services_error(demo: Page, tmp_path: Path):

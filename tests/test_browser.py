@@ -253,7 +253,8 @@ def test_a_recording_is_converted_to_wav_and_reconstructed(demo: Page):
     record = page.get_by_role("button", name="Record")
     assert record.is_enabled()
     record.click()
-    assert record.get_attribute("aria-pressed") == "true"
+    page.wait_for_selector("#record[aria-pressed=true]")  # once the microphone is open
+    assert record.inner_text() == "Stop recording"
     status = page.locator("#rec-status")
     page.wait_for_function(  # the recorder stops itself after 3 s
         "() => document.getElementById('rec-status').textContent.startsWith('Recorded')",

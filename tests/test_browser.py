@@ -8,6 +8,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
+import subprocess
+import sys
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +20,7 @@ import pytest
 
 from tests.audio_checks import read_audio
 from tests.browser import FAKE_MICROPHONE, chromium_path, launch
-from tests.conftest import Server
+from tests.conftest import REPO, Server
 
 CLIP_SECONDS = 0.8  # the contract's clip length (17,640 samples at 22,050 Hz)
 TIMEOUT_MS = 30_000  # generous: two shared cores
@@ -40,6 +44,27 @@ def test_page_and_assets_are_served_with_a_strict_policy(client: httpx.Client):
     assert missing.status_code == 404
     assert missing.headers["content-type"] == "application/problem+json"
     assert "/" not in client.get("/openapi.json").json()["paths"]  # not part of the API
+
+
+def test_the_page_ships_in_a_non_editable_install(tmp_path: Path):
+    """The image installs the package from a copy of the tree: the static files must go along."""
+    pytest.importorskip("setuptools", reason="building a wheel offline needs setuptools")
+    tree = tmp_path / "tree"
+    for part in ("app", "training"):
+        shutil.copytree(REPO / part, tree / part, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, tree / name)
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-index",
+         "--no-build-isolation", "--wheel-dir", str(tmp_path / "dist"), str(tree)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    (wheel,) = (tmp_path / "dist").glob("audio_vae-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for static in sorted((REPO / "app" / "static").iterdir()):
+        assert f"app/static/{static.name}" in names
+    assert "app/pages.py" in names
 
 
 # ---------- the page in Chromium ----------

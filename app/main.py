@@ -19,6 +19,7 @@ from app.config import Settings
 from app.errors import install_handlers
 from app.limits import Capacity
 from app.middleware import AccessMiddleware, BodyLimitMiddleware
+from app.pages import router as pages_router
 from app.routes import router
 from app.synth import Synthesizer
 
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.ready = False
     install_handlers(app)
     app.include_router(router)
+    app.include_router(pages_router)
     # Outermost last: access logging sees every response, including 413s from the limiter.
     app.add_middleware(
         BodyLimitMiddleware,

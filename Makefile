@@ -52,9 +52,10 @@ bench: $(BIN)/.dev
 soak: $(BIN)/.dev
 	$(BIN)/python -m benchmarks soak --minutes 10
 
-# Known vulnerabilities in what the serving image installs (needs a vulnerability database:
+# Known vulnerabilities in what the serving image installs; --strict fails when a package
+# could not be checked (needs a vulnerability database:
 # PyPI's JSON API or OSV, which CI's network may not reach).
 audit: $(BIN)/.dev
 	rm -rf .cache/audit-venv && $(PYTHON) -m venv .cache/audit-venv
 	.cache/audit-venv/bin/pip install --quiet '.[serve]'
-	$(BIN)/pip-audit --progress-spinner off --path .cache/audit-venv/lib/python*/site-packages
+	$(BIN)/pip-audit --strict --progress-spinner off --path .cache/audit-venv/lib/python*/site-packages

@@ -307,3 +307,24 @@ def test_openapi_documents_both_spellings(client):
     assert "requestBody" in operation
     _, rate, _ = read_audio(client.post("/generate?digit=0").content)
     assert rate == RATE
+
+
+def test_cpu_work_does_not_block_the_event_loop(server):
+    """While a long synthesis runs in the thread pool, the loop still answers /healthz."""
+
+    async def race() -> tuple[bool, int]:
+        async with httpx.AsyncClient(base_url=server.url, timeout=120) as c:
+            long = asyncio.create_task(
+                c.post("/generate", params={"digits": "1" * 32, "gl_iters": 128, "seed": 1})
+            )
+            for _ in range(1000):  # until the server is working on it (this request is 1)
+                metrics = (await c.get("/metrics")).text
+                if _counter(metrics, "audiovae_requests_in_flight") >= 2:
+                    break
+            health = await c.get("/healthz")
+            still_running = not long.done()
+            await long
+            return still_running, health.status_code
+
+    still_running, status = asyncio.run(race())
+    assert status == 200 and still_running

@@ -2,9 +2,11 @@
 
 Training (`training/`) and serving (`app/`) both import this module, and the contract's
 parameters travel inside every model bundle, so the two sides can never drift apart.
-It needs only NumPy, soundfile and soxr (no TensorFlow, FastAPI or librosa): importing
-librosa costs seconds of start-up, so the study's librosa pipeline is reimplemented here
-with NumPy and checked against librosa itself in `tests/test_contract.py`.
+It needs only NumPy, scipy.fft, soundfile and soxr (no TensorFlow, FastAPI or librosa):
+importing librosa costs seconds of start-up, so the study's librosa pipeline is
+reimplemented here and checked against librosa itself in `tests/test_contract.py`.
+scipy.fft rather than numpy.fft: on batches of float32 frames it is 2x faster here
+(Griffin-Lim of a 10-digit sequence: 184 vs 404 ms of CPU).
 
 Pipeline (the study's):
     load -> mono float32 at `sample_rate` -> centre-trim / end-pad to `clip_samples`
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
+import scipy.fft
 import soundfile as sf
 import soxr
 
@@ -158,7 +161,7 @@ def stft(y: np.ndarray, contract: Contract) -> np.ndarray:
     pad = [(0, 0)] * (y.ndim - 1) + [(n_fft // 2, n_fft // 2)]
     padded = np.pad(y.astype(np.float32, copy=False), pad)
     frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft, axis=-1)[..., ::hop, :]
-    spec = np.fft.rfft(frames * _hann(n_fft), axis=-1)  # float32 in -> complex64 out
+    spec = scipy.fft.rfft(frames * _hann(n_fft), axis=-1)  # float32 in -> complex64 out
     return np.swapaxes(spec, -1, -2)
 
 
@@ -181,7 +184,7 @@ def istft(spec: np.ndarray, contract: Contract, length: int) -> np.ndarray:
     """Inverse of `stft` by windowed overlap-add ([..., bins, frames] -> [..., length]),
     equal to librosa.istft with center=True."""
     n_fft, hop = contract.n_fft, contract.hop_length
-    frames = np.fft.irfft(np.swapaxes(spec, -1, -2), n=n_fft, axis=-1).astype(np.float32)
+    frames = scipy.fft.irfft(np.swapaxes(spec, -1, -2), n=n_fft, axis=-1).astype(np.float32)
     frames *= _hann(n_fft)
     out = _overlap_add(frames, hop)
     out *= _inverse_window_sum(n_fft, hop, frames.shape[-2])
@@ -195,7 +198,7 @@ def _reanalyse(spec: np.ndarray, contract: Contract, length: int) -> np.ndarray:
     """stft(istft(spec, length)) without the intermediate trim, pad and copies: the
     overlap-added signal is already in the STFT's padded coordinates."""
     n_fft, hop = contract.n_fft, contract.hop_length
-    frames = np.fft.irfft(np.swapaxes(spec, -1, -2), n=n_fft, axis=-1).astype(np.float32)
+    frames = scipy.fft.irfft(np.swapaxes(spec, -1, -2), n=n_fft, axis=-1).astype(np.float32)
     frames *= _hann(n_fft)
     signal = _overlap_add(frames, hop)
     signal *= _inverse_window_sum(n_fft, hop, frames.shape[-2])
@@ -203,7 +206,7 @@ def _reanalyse(spec: np.ndarray, contract: Contract, length: int) -> np.ndarray:
     keep = slice(n_fft // 2, n_fft // 2 + min(length, signal.shape[-1] - n_fft // 2))
     padded[..., keep] = signal[..., keep]
     windows = np.lib.stride_tricks.sliding_window_view(padded, n_fft, axis=-1)[..., ::hop, :]
-    return np.swapaxes(np.fft.rfft(windows * _hann(n_fft), axis=-1), -1, -2)
+    return np.swapaxes(scipy.fft.rfft(windows * _hann(n_fft), axis=-1), -1, -2)
 
 
 def griffin_lim(

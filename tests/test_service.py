@@ -209,17 +209,38 @@ def test_unknown_route_and_method_are_problems(client):
     assert_problem(client.get("/generate"), 405, "method not allowed")
 
 
+def _read_response(sock: socket.socket, first: bytes = b"") -> str:
+    """Read one whole HTTP response (head and Content-Length body) from the socket."""
+    data = first
+    while b"\r\n\r\n" not in data or len(data) < _response_length(data):
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data.decode(errors="replace")
+
+
+def _response_length(data: bytes) -> int:
+    head, _, _ = data.partition(b"\r\n\r\n")
+    for line in head.split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return len(head) + 4 + int(value)
+    return len(data)
+
+
 def _raw_request(server: Server, head: str, body_chunks=()) -> tuple[str, int]:
     """Send a request by hand, checking for an answer after each body chunk and stopping
-    as soon as there is one. Returns (response head, body bytes sent)."""
+    as soon as there is one. Returns (the response, body bytes sent)."""
     sent = 0
     with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
         sock.sendall(head.encode())
         for chunk in body_chunks:
             sock.settimeout(0.2)  # a short look for an early answer between chunks
             try:
-                answer = sock.recv(65536)
-                return answer.decode(errors="replace"), sent
+                first = sock.recv(65536)
+                sock.settimeout(30)
+                return _read_response(sock, first), sent
             except TimeoutError:
                 pass
             sock.settimeout(30)
@@ -229,7 +250,7 @@ def _raw_request(server: Server, head: str, body_chunks=()) -> tuple[str, int]:
                 break
             sent += len(chunk)
         sock.settimeout(30)
-        return sock.recv(65536).decode(errors="replace"), sent
+        return _read_response(sock), sent
 
 
 def test_oversized_upload_refused_from_its_content_length(server):

@@ -72,6 +72,15 @@ async def reconstruct(
     request: Request,
     file: Annotated[UploadFile, File(description="a WAV, FLAC or OGG clip of one spoken digit")],
     phase: Annotated[Literal["griffinlim", "original"], Query()] = "griffinlim",
+    digit: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            le=9,
+            description="the spoken digit, for a digit-conditional model (otherwise the "
+            "bundle's classifier infers it); ignored by an unconditional model",
+        ),
+    ] = None,
 ) -> Response:
     """The model's rendition of an uploaded clip: encode, decode, invert."""
     synth = _synth(request)
@@ -85,7 +94,9 @@ async def reconstruct(
         waveform = await run_in_threadpool(
             upload_to_waveform, data, synth.contract, settings.max_upload_seconds
         )
-        result = await run_in_threadpool(synth.reconstruct, waveform, phase, 0, settings.gl_iters)
+        result = await run_in_threadpool(
+            synth.reconstruct, waveform, phase, 0, settings.gl_iters, digit
+        )
     except AudioDecodeError as exc:
         raise ProblemError(415, f"could not decode the upload as audio: {exc}") from exc
     except (ValueError, InputError) as exc:

@@ -23,6 +23,7 @@ from training.evaluate import (
     frechet_distance,
     gate,
     inception_score,
+    level_align,
     log_spectral_distance,
     spectral_convergence,
     spread,
@@ -64,6 +65,7 @@ def test_log_spectral_distance_and_spectral_convergence():
     mag = 10.0 ** (db / 20.0)
     assert np.allclose(spectral_convergence(mag, mag), 0.0)
     assert np.allclose(spectral_convergence(mag, 1.1 * mag), 0.1)
+    assert np.allclose(spectral_convergence(mag, level_align(mag, 0.2 * mag)), 0.0)
 
 
 def test_gate_silences_only_quiet_bins():

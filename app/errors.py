@@ -16,6 +16,31 @@ PROBLEM_TYPE = "about:blank"
 MEDIA_TYPE = "application/problem+json"
 
 
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "title": "Problem",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+    },
+}
+
+
+def problem_responses(descriptions: dict[int, str]) -> dict[int | str, dict]:
+    """OpenAPI `responses` entries for problem documents, so clients and schema-driven
+    fuzzers (schemathesis) know what errors look like."""
+    return {
+        status: {
+            "description": text,
+            "content": {MEDIA_TYPE: {"schema": PROBLEM_SCHEMA}},
+        }
+        for status, text in descriptions.items()
+    }
+
+
 class ProblemError(Exception):
     """Raise in a route to answer with a problem document."""
 
@@ -34,11 +59,16 @@ def problem(status: int, detail: str, headers: dict[str, str] | None = None) -> 
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
-def _validation_detail(exc: RequestValidationError) -> str:
+def validation_detail(errors: list[dict]) -> str:
+    """Pydantic errors as one readable line: 'query.digit: Input should be ...'."""
     parts = []
-    for error in exc.errors():
+    for error in errors:
+        if error.get("type") == "json_invalid":
+            parts.append("body: not valid JSON")
+            continue
         where = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "request"
-        parts.append(f"{where}: {error.get('msg', 'invalid')}")
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.append(f"{where}: {message}")
     return "; ".join(parts)
 
 
@@ -53,7 +83,7 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return problem(422, _validation_detail(exc))
+        return problem(422, validation_detail(exc.errors()))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

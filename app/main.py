@@ -9,28 +9,59 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
+from app import metrics
 from app.config import Settings
 from app.errors import install_handlers
+from app.limits import Capacity
+from app.middleware import AccessMiddleware, BodyLimitMiddleware
+from app.pages import router as pages_router
 from app.routes import router
 from app.synth import Synthesizer
 
 log = logging.getLogger("app")
 
+# Multipart framing around an upload: boundaries, part headers, small form fields.
+MULTIPART_OVERHEAD = 64 * 1024
+EXPOSED_HEADERS = [
+    "X-Model-Id", "X-Digits", "X-Seed", "X-Sample-Rate", "X-Duration-Seconds",
+    "X-Temperature", "X-GL-Iters", "X-Phase", "X-Request-Id", "Retry-After",
+]  # fmt: skip
+
+
+def _configure_logging(level: str) -> None:
+    """Our loggers print plain lines (access lines are JSON) beside uvicorn's own."""
+    logger = logging.getLogger("app")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
+    logger.setLevel(level.upper())
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    _configure_logging(settings.log_level)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
         # A missing or broken bundle raises here, so uvicorn exits before binding the port.
-        synth = await run_in_threadpool(
-            Synthesizer, settings.bundle_path, settings.intra_op_threads
-        )
+        try:
+            synth = await run_in_threadpool(
+                Synthesizer, settings.bundle_path, settings.intra_op_threads, metrics.observe_stage
+            )
+        except Exception as exc:
+            log.error("cannot start: %s", exc)
+            raise
         await run_in_threadpool(synth.warm_up)
         app.state.synth = synth
+        app.state.capacity = Capacity(settings.max_concurrency, settings.max_queue)
         app.state.ready = True
         log.info("serving bundle %s (%s)", settings.bundle_path, synth.model_id)
         yield
@@ -46,4 +77,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.ready = False
     install_handlers(app)
     app.include_router(router)
+    app.include_router(pages_router)
+    # Outermost last: access logging sees every response, including 413s from the limiter.
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limits={"/reconstruct": settings.max_upload_bytes + MULTIPART_OVERHEAD},
+        default=settings.max_json_bytes,
+    )
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["*"],
+            expose_headers=EXPOSED_HEADERS,
+        )
+    app.add_middleware(AccessMiddleware)
     return app

@@ -1,24 +1,43 @@
 """HTTP endpoints. CPU work (ONNX, Griffin-Lim, resampling, encoding) runs in the thread
-pool so the event loop keeps answering."""
+pool, inside a bounded capacity, so the event loop keeps answering."""
 
 from __future__ import annotations
 
 import secrets
-from typing import Annotated, Literal
+from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi import APIRouter, Body, File, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from app.audio import AudioDecodeError, encode_wav, upload_to_waveform
-from app.errors import ProblemError
+from app import metrics
+from app.audio import MEDIA_TYPES, AudioDecodeError, UploadTooLarge, encode, upload_to_waveform
+from app.config import Settings
+from app.errors import ProblemError, problem_responses, validation_detail
+from app.limits import Capacity, Overloaded
+from app.schemas import MAX_SEED, GenerateFields, GenerateParams, OutputOptions, ReconstructParams
 from app.synth import InputError, Synthesizer
 
 router = APIRouter()
 
-WAV = "audio/wav"
-MAX_SEED = 2**63 - 1
-AUDIO_RESPONSE = {200: {"content": {WAV: {}}, "description": "a PCM16 WAV file"}}
+AUDIO = {"type": "string", "format": "binary"}
+AUDIO_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {MEDIA_TYPES["wav"]: {"schema": AUDIO}, MEDIA_TYPES["flac"]: {"schema": AUDIO}},
+        "description": "PCM16 audio",
+    },
+    **problem_responses(
+        {
+            400: "malformed body: not decodable as JSON or as multipart form data",
+            413: "request body, upload or clip over the configured limit",
+            415: "the upload is not decodable audio",
+            422: "invalid parameters, or audio that cannot be used",
+            503: "model loading, or over capacity (see Retry-After)",
+        }
+    ),
+}
 
 
 def _synth(request: Request) -> Synthesizer:
@@ -27,13 +46,43 @@ def _synth(request: Request) -> Synthesizer:
     return request.app.state.synth
 
 
-def _wav_response(synth: Synthesizer, wav: bytes, headers: dict[str, str]) -> Response:
+async def _cpu(request: Request, fn, *args):
+    """Run CPU-bound work in the thread pool within the service's capacity."""
+    capacity: Capacity = request.app.state.capacity
+    settings: Settings = request.app.state.settings
+    try:
+        async with capacity.slot():
+            return await run_in_threadpool(fn, *args)
+    except Overloaded:
+        metrics.REJECTED.labels("capacity").inc()
+        retry = str(settings.retry_after_seconds)
+        raise ProblemError(
+            503, "the service is at capacity; retry shortly", {"Retry-After": retry}
+        ) from None
+
+
+def _gl_iters(options: OutputOptions, settings: Settings) -> int:
+    iters = options.gl_iters or settings.gl_iters
+    if iters > settings.max_gl_iters:
+        raise ProblemError(422, f"gl_iters: at most {settings.max_gl_iters} iterations")
+    return iters
+
+
+def _audio_response(
+    synth: Synthesizer, waveform, options: OutputOptions, headers: dict[str, str]
+) -> tuple[bytes, str, dict[str, str]]:
+    fmt = options.format or "wav"
+    rate = options.sample_rate or synth.contract.sample_rate
+    with metrics.timed("encoding"):
+        data = encode(waveform, synth.contract.sample_rate, fmt, rate)
+    seconds = len(waveform) / synth.contract.sample_rate
     headers = {
         "X-Model-Id": synth.model_id,
-        "X-Sample-Rate": str(synth.contract.sample_rate),
+        "X-Sample-Rate": str(rate),
+        "X-Duration-Seconds": f"{seconds:.3f}",
         **headers,
     }
-    return Response(wav, media_type=WAV, headers=headers)
+    return data, MEDIA_TYPES[fmt], headers
 
 
 @router.get("/healthz", tags=["ops"])
@@ -50,56 +99,108 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"ready": False}, status_code=503)
 
 
-@router.post("/generate", tags=["audio"], response_class=Response, responses=AUDIO_RESPONSE)
+@router.get("/metrics", tags=["ops"], response_class=Response)
+async def prometheus_metrics() -> Response:
+    """Prometheus text format: requests, latencies, stage timings, in-flight, rejections."""
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/v1/model", tags=["model"], responses=problem_responses({503: "model loading"}))
+async def model_info(request: Request) -> dict[str, Any]:
+    """The loaded bundle's metadata: model, contract, training facts and evaluation."""
+    synth = _synth(request)
+    meta = synth.meta.model_dump(exclude={"latent"})
+    meta["training"] = {k: v for k, v in meta["training"].items() if k != "history"}
+    return {"id": synth.model_id, **meta}
+
+
+def _merge(query: GenerateFields, body: GenerateFields | None) -> GenerateParams:
+    """Query parameters and JSON body are two spellings of the same request."""
+    fields = query.model_dump(exclude_unset=True)
+    if body is not None:
+        from_body = body.model_dump(exclude_unset=True)
+        twice = sorted(set(fields) & set(from_body))
+        if twice:
+            raise ProblemError(422, f"given both as query parameter and in the body: {twice}")
+        fields |= from_body
+    try:
+        return GenerateParams.model_validate(fields)
+    except ValidationError as exc:
+        raise ProblemError(422, validation_detail(exc.errors())) from exc
+
+
+@router.post("/generate", tags=["audio"], response_class=Response, responses=AUDIO_RESPONSES)
 async def generate(
     request: Request,
-    digit: Annotated[int, Query(ge=0, le=9, description="the digit to say", examples=[3])],
-    seed: Annotated[
-        int | None, Query(ge=0, le=MAX_SEED, description="same seed, same audio")
+    query: Annotated[GenerateFields, Query()],
+    body: Annotated[
+        GenerateFields | None, Body(examples=[{"digits": "4155551234", "seed": 7}])
     ] = None,
 ) -> Response:
-    """A new, never recorded spoken `digit` as WAV."""
+    """A new, never recorded spoken digit (`digit`), or a number read out (`digits`).
+
+    Parameters come as query parameters (`POST /generate?digit=3`) or as the same fields
+    in a JSON body. The response headers say what was done, including the seed used.
+    """
+    params = _merge(query, body)
     synth = _synth(request)
-    seed = secrets.randbelow(MAX_SEED) if seed is None else seed
-    iters = request.app.state.settings.gl_iters
-    waveform = await run_in_threadpool(synth.speak, [digit], seed, 1.0, iters)
-    wav = await run_in_threadpool(encode_wav, waveform, synth.contract.sample_rate)
-    return _wav_response(synth, wav, {"X-Digit": str(digit), "X-Seed": str(seed)})
+    settings: Settings = request.app.state.settings
+    digits = params.digit_list()
+    seed = secrets.randbelow(MAX_SEED + 1) if params.seed is None else params.seed
+    temperature = 1.0 if params.temperature is None else params.temperature
+    gap_ms = settings.default_gap_ms if params.gap_ms is None else params.gap_ms
+    iters = _gl_iters(params, settings)
+
+    def work():
+        waveform = synth.speak(digits, seed, temperature, iters, gap_ms)
+        return _audio_response(
+            synth,
+            waveform,
+            params,
+            {
+                "X-Digits": "".join(map(str, digits)),
+                "X-Seed": str(seed),
+                "X-Temperature": f"{temperature:g}",
+                "X-GL-Iters": str(iters),
+            },
+        )
+
+    data, media_type, headers = await _cpu(request, work)
+    return Response(data, media_type=media_type, headers=headers)
 
 
-@router.post("/reconstruct", tags=["audio"], response_class=Response, responses=AUDIO_RESPONSE)
+@router.post("/reconstruct", tags=["audio"], response_class=Response, responses=AUDIO_RESPONSES)
 async def reconstruct(
     request: Request,
     file: Annotated[UploadFile, File(description="a WAV, FLAC or OGG clip of one spoken digit")],
-    phase: Annotated[Literal["griffinlim", "original"], Query()] = "griffinlim",
-    digit: Annotated[
-        int | None,
-        Query(
-            ge=0,
-            le=9,
-            description="the spoken digit, for a digit-conditional model (otherwise the "
-            "bundle's classifier infers it); ignored by an unconditional model",
-        ),
-    ] = None,
+    params: Annotated[ReconstructParams, Query()],
 ) -> Response:
-    """The model's rendition of an uploaded clip: encode, decode, invert."""
+    """The model's rendition of an uploaded clip: features, encoder, decoder, waveform.
+
+    Any sample rate (1-384 kHz), mono or multi-channel, PCM or float; up to the configured
+    byte and second limits (413 beyond them)."""
     synth = _synth(request)
-    settings = request.app.state.settings
+    settings: Settings = request.app.state.settings
     data = await file.read(settings.max_upload_bytes + 1)
+    await file.close()
     if len(data) > settings.max_upload_bytes:
         raise ProblemError(
             413, f"the upload exceeds the limit of {settings.max_upload_bytes} bytes"
         )
+    iters = _gl_iters(params, settings)
+
+    def work():
+        with metrics.timed("resample"):
+            waveform = upload_to_waveform(data, synth.contract, settings.max_upload_seconds)
+        result = synth.reconstruct(waveform, params.phase, 0, iters, params.digit)
+        return _audio_response(synth, result, params, {"X-Phase": params.phase})
+
     try:
-        waveform = await run_in_threadpool(
-            upload_to_waveform, data, synth.contract, settings.max_upload_seconds
-        )
-        result = await run_in_threadpool(
-            synth.reconstruct, waveform, phase, 0, settings.gl_iters, digit
-        )
+        payload, media_type, headers = await _cpu(request, work)
     except AudioDecodeError as exc:
         raise ProblemError(415, f"could not decode the upload as audio: {exc}") from exc
-    except (ValueError, InputError) as exc:
+    except UploadTooLarge as exc:
+        raise ProblemError(413, str(exc)) from exc
+    except (InputError, ValueError) as exc:
         raise ProblemError(422, str(exc)) from exc
-    wav = await run_in_threadpool(encode_wav, result, synth.contract.sample_rate)
-    return _wav_response(synth, wav, {"X-Phase": phase})
+    return Response(payload, media_type=media_type, headers=headers)

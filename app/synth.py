@@ -14,6 +14,9 @@ Bundle interface the service relies on (see app/bundle.py):
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -87,8 +90,14 @@ def trim_silence(
 class Synthesizer:
     """Loads and verifies one bundle; generates and reconstructs waveforms."""
 
-    def __init__(self, folder: Path, threads: int = 1) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        threads: int = 1,
+        observe: Callable[[str, float], None] | None = None,
+    ) -> None:
         self.folder = folder
+        self.observe = observe or (lambda stage, seconds: None)  # stage timings, e.g. metrics
         self.meta: BundleMeta = read_meta(folder)
         self.contract: Contract = self.meta.contract_params()
         self.latent_dim = self.meta.model.latent_dim
@@ -126,6 +135,14 @@ class Synthesizer:
             _check_shape(path, "input", self.classifier.get_inputs()[0].shape, image)
             _check_shape(path, "output", self.classifier.get_outputs()[0].shape, (N_DIGITS,))
 
+    @contextmanager
+    def _stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.observe(name, time.perf_counter() - start)
+
     def warm_up(self) -> None:
         """Run every path once so the first request does not pay for lazy initialisation."""
         self.generate([0], seed=0, gl_iters=2)
@@ -140,11 +157,13 @@ class Synthesizer:
         return feed
 
     def decode(self, z: np.ndarray, digits: list[int] | None = None) -> np.ndarray:
-        (images,) = self.decoder.run(None, self._feed(self.decoder, z, digits))
+        with self._stage("decode"):
+            (images,) = self.decoder.run(None, self._feed(self.decoder, z, digits))
         return images
 
     def encode(self, images: np.ndarray, digits: list[int] | None = None):
-        z_mean, z_log_var = self.encoder.run(None, self._feed(self.encoder, images, digits))
+        with self._stage("encode"):
+            z_mean, z_log_var = self.encoder.run(None, self._feed(self.encoder, images, digits))
         return z_mean, z_log_var
 
     def classify(self, images: np.ndarray) -> np.ndarray:
@@ -183,7 +202,8 @@ class Synthesizer:
         The same digits and seed give the same samples."""
         rng = np.random.default_rng(seed)
         magnitudes = self.generate_magnitudes(digits, rng, temperature)
-        waveforms = magnitude_to_waveform(magnitudes, self.contract, n_iter=gl_iters, rng=rng)
+        with self._stage("inversion"):
+            waveforms = magnitude_to_waveform(magnitudes, self.contract, n_iter=gl_iters, rng=rng)
         return np.stack([peak_normalise(w) for w in waveforms])
 
     def speak(
@@ -217,7 +237,8 @@ class Synthesizer:
         A conditional model needs the digit: given, or inferred by the bundle's classifier."""
         if not np.all(np.isfinite(waveform)):
             raise InputError("audio contains NaN or infinite samples")
-        features = waveform_to_features(waveform, self.contract)
+        with self._stage("features"):
+            features = waveform_to_features(waveform, self.contract)
         if features.db_max == features.db_min:
             raise InputError("audio is silent: there is nothing to reconstruct")
         image = features.image[None]
@@ -231,5 +252,6 @@ class Synthesizer:
         magnitude = image_to_magnitude(decoded, features.db_min, features.db_max)
         original = features.phase if phase == "original" else None
         rng = np.random.default_rng(seed)
-        result = magnitude_to_waveform(magnitude, self.contract, original, gl_iters, rng)
+        with self._stage("inversion"):
+            result = magnitude_to_waveform(magnitude, self.contract, original, gl_iters, rng)
         return peak_normalise(result)

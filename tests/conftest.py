@@ -1,19 +1,16 @@
-"""Shared fixtures: the FSDD copy, a real uvicorn server, a tiny trained bundle."""
+"""Shared fixtures: the FSDD copy and a real uvicorn server on the default bundle."""
 
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from benchmarks.server import REPO, Server, free_port  # noqa: F401 (re-exported for tests)
+
 FSDD = Path(os.environ.get("AUDIOVAE_FSDD", REPO.parent / "shared" / "data" / "fsdd"))
 DEFAULT_BUNDLE = REPO / "models" / "default"
 
@@ -23,61 +20,6 @@ def fsdd() -> Path:
     if not (FSDD / "recordings").is_dir():
         pytest.skip(f"FSDD recordings not found at {FSDD} (set AUDIOVAE_FSDD to its folder)")
     return FSDD
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """A real `uvicorn app.main:create_app --factory` process on a loopback port."""
-
-    def __init__(self, bundle: Path, env: dict[str, str] | None = None) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        full_env = {**os.environ, "AUDIOVAE_BUNDLE_PATH": str(bundle), **(env or {})}
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "app.main:create_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-            ],
-            cwd=REPO,
-            env=full_env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{self.process.stdout.read()}")
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=1.0).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)  # polling interval while the process starts, not a test delay
-        raise TimeoutError(f"server not ready after {timeout} s")
-
-    def stop(self) -> str:
-        self.process.terminate()
-        try:
-            out, _ = self.process.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            out, _ = self.process.communicate()
-        return out
 
 
 @pytest.fixture(scope="session")

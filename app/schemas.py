@@ -1,0 +1,82 @@
+"""Request parameters: one model per endpoint, accepted as query parameters or JSON."""
+
+from __future__ import annotations
+
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+MAX_SEED = 2**64 - 1
+MAX_DIGITS = 32
+AudioFormat = Literal["wav", "flac"]
+Phase = Literal["griffinlim", "original"]
+
+
+class OutputOptions(BaseModel):
+    format: AudioFormat | None = Field(None, description="wav (default) or flac; PCM16")
+    sample_rate: int | None = Field(
+        None, ge=8_000, le=48_000, description="resample the output (Hz); default: the model's"
+    )
+    gl_iters: int | None = Field(
+        None, ge=1, description="Griffin-Lim iterations (bounded by the server's max_gl_iters)"
+    )
+
+
+class GenerateFields(OutputOptions):
+    """What to say. The same fields come as query parameters or as a JSON body."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"digit": 3}, {"digits": "4155551234", "seed": 7, "format": "flac"}]
+        },
+    )
+
+    digit: int | None = Field(None, ge=0, le=9, description="one digit, 0-9", examples=[3])
+    digits: str | None = Field(
+        None,
+        pattern=rf"^[0-9]{{1,{MAX_DIGITS}}}$",
+        description=f"a sequence of 1-{MAX_DIGITS} ASCII digits, read out as one clip",
+        examples=["4155551234"],
+    )
+    seed: int | None = Field(
+        None, ge=0, le=MAX_SEED, description="same request + same seed -> identical bytes"
+    )
+    temperature: float | None = Field(
+        None,
+        ge=0.0,
+        le=10.0,
+        allow_inf_nan=False,
+        description="scales the latent spread; 0 = the digit's mean (default 1)",
+    )
+    gap_ms: float | None = Field(
+        None,
+        ge=0.0,
+        le=1000.0,
+        allow_inf_nan=False,
+        description="silence between digits of a sequence (ms)",
+    )
+
+
+class GenerateParams(GenerateFields):
+    """Query and body fields merged: exactly one of `digit` and `digits`."""
+
+    @model_validator(mode="after")
+    def one_of_digit_or_digits(self) -> Self:
+        if (self.digit is None) == (self.digits is None):
+            raise ValueError("give exactly one of 'digit' (0-9) and 'digits' (e.g. '4155551234')")
+        return self
+
+    def digit_list(self) -> list[int]:
+        return [self.digit] if self.digit is not None else [int(c) for c in self.digits]
+
+
+class ReconstructParams(OutputOptions):
+    model_config = ConfigDict(extra="forbid")
+
+    phase: Phase = Field(
+        "griffinlim", description="griffinlim, or original: reuse the upload's STFT phase"
+    )
+    digit: int | None = Field(
+        None, ge=0, le=9, description="the spoken digit, for a digit-conditional model"
+    )

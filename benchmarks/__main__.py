@@ -1,0 +1,39 @@
+"""python -m benchmarks run    (speed)     python -m benchmarks soak --minutes 10"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    commands = parser.add_subparsers(dest="command", required=True)
+    soak = commands.add_parser("soak", help="mixed traffic at ~70 %% of capacity")
+    soak.add_argument("--minutes", type=float, default=10.0)
+    soak.add_argument("--out", type=Path, default=Path("reports/soak.json"))
+    run = commands.add_parser("run", help="the speed benchmark (Markdown table + JSON)")
+    run.add_argument("--requests", type=int, default=200, help="requests per HTTP run")
+    run.add_argument("--repeats", type=int, default=20, help="repeats per in-process figure")
+    run.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16, 64])
+    run.add_argument("--workers", type=int, nargs="+", default=[1], help="uvicorn workers")
+    run.add_argument("--out", type=Path, default=Path("reports/bench.json"))
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        from benchmarks.speed import markdown
+        from benchmarks.speed import run as run_bench
+
+        result = run_bench(
+            concurrencies=args.concurrency, requests=args.requests, repeats=args.repeats,
+            workers=args.workers, out=args.out,
+        )  # fmt: skip
+        print(markdown(result))
+    if args.command == "soak":
+        from benchmarks.soak import report
+        from benchmarks.soak import soak as run_soak
+
+        print(report(run_soak(args.minutes, args.out)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,236 @@
+"""The speed benchmark: the study's stack vs this project's, in process and over HTTP.
+
+python -m benchmarks run [--requests N] [--concurrency 1 4 16 64] [--out reports/bench.json]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import random
+import statistics
+import time
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+from app.contract import db_to_amplitude, unscale
+from app.synth import Synthesizer
+from benchmarks.load import closed_loop, summarise
+from benchmarks.server import REPO, Server
+from benchmarks.soak import UPLOAD
+
+DIGIT = 3
+PACKAGES = ["numpy", "onnxruntime", "fastapi", "uvicorn", "tensorflow-cpu", "keras", "librosa"]
+
+
+def machine() -> dict:
+    model = "unknown"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = None
+    return {
+        "cores": os.cpu_count(),
+        "cpu": model,
+        "python": platform.python_version(),
+        "versions": versions,
+    }
+
+
+def _median_ms(fn, repeats: int) -> float:
+    fn()  # warm
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return round(1000 * statistics.median(times), 2)
+
+
+def seed_stack(bundle: Path, repeats: int) -> dict:
+    """The study's way: Keras `predict` on a latent, un-scale, librosa.griffinlim (32 iters).
+    The Keras decoder has the bundle's architecture; weights do not change the timing."""
+    try:
+        import keras
+        import librosa
+
+        from training.models import BUILDERS
+    except ImportError as exc:
+        return {"skipped": f"needs the train extra ({exc.name} is not installed)"}
+    synth = Synthesizer(bundle)
+    meta, contract = synth.meta, synth.contract
+    if meta.model.conditional or meta.model.kind not in BUILDERS:
+        return {"skipped": f"no seed-stack equivalent for model kind {meta.model.kind}"}
+    keras.utils.set_random_seed(0)
+    config = meta.model.config
+    vae = BUILDERS[meta.model.kind](
+        contract.image_shape, meta.model.latent_dim, tuple(config["widths"]), seed=0
+    )
+    z = np.zeros((1, meta.model.latent_dim), np.float32)
+    scale = meta.scaling[str(DIGIT)]
+
+    def once() -> np.ndarray:
+        image = vae.decoder.predict(z, verbose=0)[0]
+        magnitude = db_to_amplitude(unscale(image, scale.db_min, scale.db_max))
+        return librosa.griffinlim(
+            magnitude, hop_length=contract.hop_length, n_fft=contract.n_fft,
+            length=contract.clip_samples,
+        )  # fmt: skip
+
+    return {"digit_ms": _median_ms(once, repeats)}
+
+
+def in_process(bundle: Path, repeats: int) -> dict:
+    """This project's synthesis without HTTP: decode / inversion / encoding split."""
+    from app.audio import encode
+
+    stages: dict[str, list[float]] = {}
+    synth = Synthesizer(bundle, observe=lambda s, t: stages.setdefault(s, []).append(t))
+    synth.warm_up()
+    result = {}
+    for name, digits in (("digit", [DIGIT]), ("sequence10", list(range(10)))):
+        stages.clear()
+        encode_times = []
+
+        def once(digits=digits, encode_times=encode_times) -> None:
+            waveform = synth.speak(digits, seed=1)
+            start = time.perf_counter()
+            encode(waveform, synth.contract.sample_rate)
+            encode_times.append(time.perf_counter() - start)
+
+        total = _median_ms(once, repeats)
+        result[name] = {
+            "total_ms": total,
+            "decode_ms": round(1000 * statistics.median(stages["decode"]), 3),
+            "inversion_ms": round(1000 * statistics.median(stages["inversion"]), 2),
+            "encoding_ms": round(1000 * statistics.median(encode_times), 3),
+        }
+    return result
+
+
+async def _generate(client: httpx.AsyncClient, rng: random.Random):
+    return await client.post("/generate", params={"digit": rng.randrange(10)}), {200, 503}
+
+
+async def _reconstruct(client: httpx.AsyncClient, rng: random.Random):
+    files = {"file": ("clip.wav", UPLOAD, "audio/wav")}
+    return await client.post("/reconstruct", files=files), {200}
+
+
+def over_http(
+    bundle: Path, concurrencies: list[int], requests: int, env: dict[str, str], workers: int
+) -> dict:
+    extra = ["--workers", str(workers)] if workers > 1 else []
+    server = Server(bundle, env, extra)
+    try:
+        cold_start = server.wait_ready()
+        asyncio.run(closed_loop(server.url, _generate, 2, 20))  # warm every worker
+        rss_warm = _tree_rss(server)
+        rows = {}
+        for concurrency in concurrencies:
+            count = max(requests, 4 * concurrency)
+            samples, wall = asyncio.run(closed_loop(server.url, _generate, concurrency, count))
+            rows[f"generate_c{concurrency}"] = summarise(samples, wall)
+        samples, wall = asyncio.run(closed_loop(server.url, _reconstruct, 1, max(requests // 2, 4)))
+        rows["reconstruct_1s_c1"] = summarise(samples, wall)
+        rss_after = _tree_rss(server)
+    finally:
+        server.stop()
+    return {
+        "workers": workers,
+        "cold_start_s": round(cold_start, 2),
+        "rss_mb_per_worker_warm": rss_warm,
+        "rss_mb_per_worker_after_load": rss_after,
+        "runs": rows,
+    }
+
+
+def _tree_rss(server: Server) -> float:
+    """Largest resident memory among the server's processes (the workers, if any)."""
+    from benchmarks.server import rss_mb
+
+    pids = [server.process.pid]
+    children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    return round(max(rss_mb(p) for p in pids), 1)
+
+
+def run(
+    bundle: Path = REPO / "models" / "default",
+    concurrencies: list[int] | None = None,
+    requests: int = 200,
+    repeats: int = 20,
+    workers: list[int] | None = None,
+    out: Path | None = None,
+) -> dict:
+    concurrencies = concurrencies or [1, 4, 16, 64]
+    env = {"AUDIOVAE_MAX_CONCURRENCY": "4", "AUDIOVAE_MAX_QUEUE": "32"}
+    result = {
+        "machine": machine(),
+        "bundle": str(bundle),
+        "seed_stack": seed_stack(bundle, repeats),
+        "in_process": in_process(bundle, repeats),
+        "http": [over_http(bundle, concurrencies, requests, env, w) for w in (workers or [1])],
+    }
+    ours = result["in_process"]["digit"]["total_ms"]
+    seed_ms = result["seed_stack"].get("digit_ms")
+    result["speedup_vs_seed_stack"] = round(seed_ms / ours, 1) if seed_ms else None
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=2))
+    return result
+
+
+def markdown(result: dict) -> str:
+    m = result["machine"]
+    lines = [
+        f"Machine: {m['cores']} cores, {m['cpu']}; Python {m['python']}; "
+        + ", ".join(f"{k} {v}" for k, v in m["versions"].items() if v),
+        "",
+        "| path | figure |",
+        "|---|---|",
+    ]
+    seed = result["seed_stack"]
+    seed_text = f"{seed['digit_ms']} ms" if "digit_ms" in seed else f"skipped: {seed['skipped']}"
+    lines.append(f"| seed stack (Keras predict + librosa.griffinlim 32) one digit | {seed_text} |")
+    for name, row in result["in_process"].items():
+        lines.append(
+            f"| in-process {name} | {row['total_ms']} ms (decode {row['decode_ms']}, "
+            f"inversion {row['inversion_ms']}, encoding {row['encoding_ms']}) |"
+        )
+    lines.append(f"| speed-up vs seed stack, same digit | {result['speedup_vs_seed_stack']}x |")
+    for http in result["http"]:
+        w = http["workers"]
+        lines.append(f"| cold start to /readyz ({w} worker) | {http['cold_start_s']} s |")
+        lines.append(
+            f"| resident memory per worker, warm / after load | {http['rss_mb_per_worker_warm']} / "
+            f"{http['rss_mb_per_worker_after_load']} MB |"
+        )
+    lines += [
+        "",
+        "| workers | run | requests | ok | 503 | unexpected | req/s "
+        "| p50 ms | p95 ms | p99 ms | RTF |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for http in result["http"]:
+        for name, r in http["runs"].items():
+            lines.append(
+                f"| {http['workers']} | {name} | {r['requests']} | {r['ok']} | {r['rejected_503']} "
+                f"| {r['unexpected']} | {r['rps']} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} "
+                f"| {r['rtf']} |"
+            )
+    return "\n".join(lines)

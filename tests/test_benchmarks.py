@@ -1,0 +1,35 @@
+"""The benchmark and soak commands run end to end on a tiny setting (no time is asserted)."""
+
+from __future__ import annotations
+
+import json
+
+from benchmarks.__main__ import main
+from benchmarks.soak import soak
+
+
+def test_speed_benchmark_runs_and_reports(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    main(["run", "--requests", "4", "--repeats", "1", "--concurrency", "1", "2", "--out", str(out)])
+    table = capsys.readouterr().out
+    result = json.loads(out.read_text())
+    assert result["machine"]["cores"] >= 1
+    assert result["seed_stack"]["digit_ms"] > 0  # the train extra is installed in the tests
+    assert result["in_process"]["digit"]["inversion_ms"] > 0
+    assert (
+        result["in_process"]["sequence10"]["total_ms"] > result["in_process"]["digit"]["total_ms"]
+    )
+    assert result["speedup_vs_seed_stack"] > 0
+    runs = result["http"][0]["runs"]
+    assert set(runs) == {"generate_c1", "generate_c2", "reconstruct_1s_c1"}
+    assert all(r["unexpected"] == 0 and r["ok"] > 0 for r in runs.values())
+    assert 0 < result["http"][0]["cold_start_s"] < 60
+    assert "| 1 | generate_c1 |" in table
+
+
+def test_soak_runs_and_reports(tmp_path):
+    result = soak(minutes=0.1, out=tmp_path / "soak.json")
+    assert result["overall"]["requests"] > 0
+    assert result["overall"]["unexpected"] == 0
+    assert result["rss_mb_start"] > 0 and result["rss_mb_end"] > 0
+    assert json.loads((tmp_path / "soak.json").read_text())["per_minute"]

@@ -72,7 +72,7 @@ def seed_stack(bundle: Path, repeats: int) -> dict:
         return {"skipped": f"needs the train extra ({exc.name} is not installed)"}
     synth = Synthesizer(bundle)
     meta, contract = synth.meta, synth.contract
-    if meta.model.conditional or meta.model.kind not in BUILDERS:
+    if meta.model.kind not in BUILDERS:
         return {"skipped": f"no seed-stack equivalent for model kind {meta.model.kind}"}
     keras.utils.set_random_seed(0)
     config = meta.model.config
@@ -80,10 +80,11 @@ def seed_stack(bundle: Path, repeats: int) -> dict:
         contract.image_shape, meta.model.latent_dim, tuple(config["widths"]), seed=0
     )
     z = np.zeros((1, meta.model.latent_dim), np.float32)
+    inputs = [z, np.eye(10, dtype=np.float32)[[DIGIT]]] if meta.model.conditional else z
     scale = meta.scaling[str(DIGIT)]
 
     def once() -> np.ndarray:
-        image = vae.decoder.predict(z, verbose=0)[0]
+        image = vae.decoder.predict(inputs, verbose=0)[0]
         magnitude = db_to_amplitude(unscale(image, scale.db_min, scale.db_max))
         return librosa.griffinlim(
             magnitude, hop_length=contract.hop_length, n_fft=contract.n_fft,

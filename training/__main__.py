@@ -1,4 +1,4 @@
-"""Command line: `python -m training fit ...` and `python -m training fetch ...`."""
+"""Command line: `python -m training fit|classifier|evaluate|compare|fetch ...`."""
 
 from __future__ import annotations
 
@@ -17,18 +17,24 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--data", type=Path, required=True, help="data set root folder")
     fit.add_argument("--layout", choices=["fsdd", "audiomnist"], default="fsdd")
     fit.add_argument("--out", type=Path, default=TrainConfig.out, help="bundle folder to write")
-    fit.add_argument("--model", choices=["mlp"], default=TrainConfig.model)
+    fit.add_argument("--model", choices=["mlp", "conv", "cvae"], default=TrainConfig.model)
     fit.add_argument("--latent-dim", type=int, default=TrainConfig.latent_dim)
     fit.add_argument(
         "--widths",
         type=int,
         nargs="+",
-        default=list(TrainConfig.widths),
-        help="hidden layer widths, encoder order (decoder mirrors them)",
+        default=None,
+        help="hidden widths, encoder order (decoder mirrors them): dense units for mlp "
+        "(default 1024 512 256), filters per stride-2 convolution for conv/cvae (16 32 64)",
     )
     fit.add_argument("--epochs", type=int, default=TrainConfig.epochs)
     fit.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
     fit.add_argument("--learning-rate", type=float, default=TrainConfig.learning_rate)
+    fit.add_argument("--beta", type=float, default=TrainConfig.beta, help="KL weight")
+    fit.add_argument("--kl-warmup", type=int, default=0, help="epochs over which beta rises from 0")
+    fit.add_argument(
+        "--judge", type=Path, default=None, help="judge folder: ship its classifier in the bundle"
+    )
     fit.add_argument("--seed", type=int, default=TrainConfig.seed)
     fit.add_argument("--split", choices=["stratified", "speaker"], default=TrainConfig.split)
     fit.add_argument(
@@ -43,6 +49,32 @@ def _parser() -> argparse.ArgumentParser:
         help="keep every clip instead of the study's 1st-97th percentile filter",
     )
     fit.add_argument("--cache-dir", type=Path, default=TrainConfig.cache_dir)
+
+    judge = commands.add_parser("classifier", help="train and export the judge classifier")
+    judge.add_argument("--data", type=Path, required=True)
+    judge.add_argument("--layout", choices=["fsdd", "audiomnist"], default="fsdd")
+    judge.add_argument("--out", type=Path, default=Path("models/judge"))
+    judge.add_argument("--test-speakers", nargs="+", default=["theo"])
+    judge.add_argument("--epochs", type=int, default=25)
+    judge.add_argument("--seed", type=int, default=7)
+    judge.add_argument("--cache-dir", type=Path, default=TrainConfig.cache_dir)
+
+    evaluate = commands.add_parser("evaluate", help="measure a bundle with the judge")
+    evaluate.add_argument("bundle", type=Path)
+    evaluate.add_argument("--data", type=Path, default=Path("../shared/data/fsdd"))
+    evaluate.add_argument("--layout", choices=["fsdd", "audiomnist"], default="fsdd")
+    evaluate.add_argument("--judge", type=Path, default=Path("models/judge"))
+    evaluate.add_argument("--per-digit", type=int, default=100, help="generated clips per digit")
+    evaluate.add_argument("--gl-iters", type=int, default=32)
+    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--variants", action="store_true", help="also measure inversions")
+    evaluate.add_argument("--no-report", action="store_true")
+    evaluate.add_argument("--reports", type=Path, default=Path("reports"))
+    evaluate.add_argument("--cache-dir", type=Path, default=TrainConfig.cache_dir)
+
+    compare = commands.add_parser("compare", help="write the comparison table of bundles")
+    compare.add_argument("bundles", type=Path, nargs="+")
+    compare.add_argument("--out", type=Path, default=Path("docs/results.md"))
 
     fetch = commands.add_parser("fetch", help="download a public data set (needs network)")
     fetch.add_argument("dataset", choices=["audiomnist", "fsdd"])
@@ -60,16 +92,48 @@ def main(argv: list[str] | None = None) -> None:
 
         print(fetch(args.dataset, args.dest))
         return
+    if args.command == "classifier":
+        _classifier(args)
+        return
+    if args.command == "evaluate":
+        from training.evaluate import EvalConfig, evaluate_bundle
+
+        evaluate_bundle(
+            EvalConfig(
+                bundle=args.bundle,
+                data=args.data,
+                layout=args.layout,
+                judge=args.judge,
+                per_digit=args.per_digit,
+                gl_iters=args.gl_iters,
+                seed=args.seed,
+                variants=args.variants,
+                report=not args.no_report,
+                reports=args.reports,
+                cache_dir=args.cache_dir,
+            )
+        )
+        return
+    if args.command == "compare":
+        from training.evaluate import write_comparison
+
+        print(write_comparison(args.bundles, args.out))
+        return
+    from training.models import DEFAULT_WIDTHS
+
     config = TrainConfig(
         data=args.data,
         layout=args.layout,
         out=args.out,
         model=args.model,
         latent_dim=args.latent_dim,
-        widths=tuple(args.widths),
+        widths=tuple(args.widths or DEFAULT_WIDTHS[args.model]),
         epochs=args.epochs,
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,
+        beta=args.beta,
+        kl_warmup=args.kl_warmup,
+        judge=args.judge,
         seed=args.seed,
         split=args.split,
         test_speakers=tuple(args.test_speakers),
@@ -84,7 +148,28 @@ def main(argv: list[str] | None = None) -> None:
     losses = meta.training["losses"]
     print(
         f"{config.out}: loss train {losses['train']:.2f}, val {losses['val']:.2f}, "
-        f"test {losses['test']:.2f} (best epoch {result.best_epoch})"
+        f"test {losses['test']:.2f} (best epoch {result.best_epoch}, {result.seconds:.0f} s)"
+    )
+
+
+def _classifier(args: argparse.Namespace) -> None:
+    from training.classifier import JudgeConfig, export_classifier, train_classifier
+
+    config = JudgeConfig(
+        data=args.data,
+        layout=args.layout,
+        out=args.out,
+        test_speakers=tuple(args.test_speakers),
+        epochs=args.epochs,
+        seed=args.seed,
+        cache_dir=args.cache_dir,
+    )
+    model, facts = train_classifier(config)
+    path = export_classifier(model, facts, config)
+    accuracy = facts["accuracy"]
+    print(
+        f"{path}: accuracy train {accuracy['train']:.3f}, val {accuracy['val']:.3f}, "
+        f"held-out speakers {config.test_speakers} {accuracy['test']:.3f}"
     )
 
 

@@ -19,12 +19,15 @@ class TrainConfig:
     epochs: int = 60
     batch_size: int = 64
     learning_rate: float = 1e-3
+    beta: float = 1.0  # KL weight (1 = the study's ELBO)
+    kl_warmup: int = 0  # epochs over which beta rises linearly from 0
     seed: int = 42
     split: str = "stratified"  # or "speaker": hold out `test_speakers`
     test_speakers: tuple[str, ...] = ()
     length_filter: bool = True
     cache_dir: Path = Path(".cache/features")
     run_dir: Path = Path("runs")
+    judge: Path | None = None  # a judge folder: its classifier goes into the bundle
     contract: Contract = field(default_factory=Contract)
 
     @property

@@ -12,6 +12,7 @@ import tensorflow as tf
 import tf2onnx
 
 from app.bundle import (
+    CLASSIFIER_FILE,
     DECODER_FILE,
     DIGITS,
     ENCODER_FILE,
@@ -22,8 +23,10 @@ from app.bundle import (
     file_entry,
     write_meta,
 )
+from training.classifier import JUDGE_FILE, logits_only, read_judge
 from training.config import TrainConfig
 from training.fit import FitResult
+from training.models import N_DIGITS
 
 log = logging.getLogger(__name__)
 
@@ -37,16 +40,22 @@ AUDIOMNIST_CREDIT = (
 )
 
 
-def to_onnx(model: keras.Model, input_name: str, input_shape: tuple[int, ...], path: Path) -> None:
-    """Convert with an explicit signature: batch axis dynamic, everything else fixed."""
-    signature = (tf.TensorSpec((None, *input_shape), tf.float32, name=input_name),)
+def to_onnx(model: keras.Model, inputs: dict[str, tuple[int, ...]], path: Path) -> None:
+    """Convert with an explicit signature (input name -> shape without the batch axis):
+    batch axis dynamic, everything else fixed."""
+    signature = tuple(
+        tf.TensorSpec((None, *shape), tf.float32, name=name) for name, shape in inputs.items()
+    )
     tf2onnx.convert.from_keras(model, input_signature=signature, opset=OPSET, output_path=str(path))
 
 
 def latent_statistics(result: FitResult) -> dict[str, LatentGaussian]:
     """Per-digit mean and covariance of the training encodings, for /generate?digit=d."""
     train = result.split.train
-    z_mean, _ = result.vae.encoder.predict(result.data.images[train], verbose=0)
+    images = result.data.images[train]
+    if result.vae.conditional:
+        return {}  # a conditional decoder samples z ~ N(0, I) for every digit
+    z_mean, _ = result.vae.encoder.predict(images, verbose=0)
     stats = {}
     for digit in DIGITS:
         z = z_mean[result.data.digits[train] == digit].astype(np.float64)
@@ -72,18 +81,26 @@ def export_bundle(result: FitResult, config: TrainConfig) -> BundleMeta:
     out = config.out
     out.mkdir(parents=True, exist_ok=True)
     contract = config.contract
-    to_onnx(result.vae.encoder, "image", contract.image_shape, out / ENCODER_FILE)
-    to_onnx(result.vae.decoder, "z", (config.latent_dim,), out / DECODER_FILE)
+    conditional = result.vae.conditional
+    extra = {"digit": (N_DIGITS,)} if conditional else {}
+    to_onnx(result.vae.encoder, {"image": contract.image_shape, **extra}, out / ENCODER_FILE)
+    to_onnx(result.vae.decoder, {"z": (config.latent_dim,), **extra}, out / DECODER_FILE)
+    files = [ENCODER_FILE, DECODER_FILE]
+    judge = None
+    if config.judge is not None:
+        judge = read_judge(config.judge)
+        logits_only(config.judge / JUDGE_FILE, out / CLASSIFIER_FILE)
+        files.append(CLASSIFIER_FILE)
     split = result.split
     meta = BundleMeta(
         name=config.name,
         created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         model=ModelInfo(
             kind=config.model,
-            conditional=False,
+            conditional=conditional,
             latent_dim=config.latent_dim,
             parameters=int(result.vae.encoder.count_params() + result.vae.decoder.count_params()),
-            config={"widths": list(config.widths)},
+            config={"widths": list(config.widths), "beta": config.beta},
         ),
         contract=contract.to_dict(),
         scaling=scaling_statistics(result),
@@ -98,8 +115,11 @@ def export_bundle(result: FitResult, config: TrainConfig) -> BundleMeta:
             "best_epoch": result.best_epoch,
             "batch_size": config.batch_size,
             "learning_rate": config.learning_rate,
+            "kl_warmup": config.kl_warmup,
+            "seconds": round(result.seconds, 1),
             "seed": config.seed,
-            "losses": result.losses,
+            "losses": result.losses,  # ELBO per clip: pixels x BCE + KL
+            "classifier": None if judge is None else {"sha256": judge["sha256"], "judge": True},
             "history": result.history,
             "versions": {
                 "tensorflow": tf.__version__,
@@ -107,7 +127,7 @@ def export_bundle(result: FitResult, config: TrainConfig) -> BundleMeta:
                 "tf2onnx": tf2onnx.__version__,
             },
         },
-        files={name: file_entry(out / name) for name in (ENCODER_FILE, DECODER_FILE)},
+        files={name: file_entry(out / name) for name in files},
         data_credit=FSDD_CREDIT if config.layout == "fsdd" else AUDIOMNIST_CREDIT,
     )
     write_meta(out, meta)

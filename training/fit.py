@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from dataclasses import dataclass
 
 import keras
@@ -18,7 +19,7 @@ from training.data import (
     speaker_split,
     stratified_split,
 )
-from training.models import BUILDERS, VAE
+from training.models import BUILDERS, VAE, KLWarmUp, one_hot
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,8 @@ class FitResult:
     split: Split
     history: dict[str, list[float]]
     best_epoch: int
-    losses: dict[str, float]  # train / val / test, evaluated with the best weights
+    losses: dict[str, float]  # train / val / test ELBO, evaluated with the best weights
+    seconds: float = 0.0  # wall-clock training time
 
 
 def split_data(data: Dataset, config: TrainConfig) -> Split:
@@ -49,24 +51,43 @@ def fit(config: TrainConfig) -> FitResult:
     if config.length_filter:
         data = data.subset(length_filter(data.lengths))
     split = split_data(data, config)
-    x_train, x_val, x_test = (data.images[i] for i in (split.train, split.val, split.test))
-    log.info("clips: %d train, %d val, %d test", len(x_train), len(x_val), len(x_test))
+    log.info("clips: %d train, %d val, %d test", *map(len, (split.train, split.val, split.test)))
 
     vae = BUILDERS[config.model](
-        config.contract.image_shape, config.latent_dim, config.widths, seed=config.seed
+        config.contract.image_shape,
+        config.latent_dim,
+        config.widths,
+        seed=config.seed,
+        beta=config.beta,
     )
+
+    def inputs(index: np.ndarray):
+        """Model inputs of a split: images, plus the digits one-hot for a conditional VAE."""
+        images = data.images[index]
+        return (images, one_hot(data.digits[index])) if vae.conditional else images
+
+    x_train, x_val, x_test = (inputs(i) for i in (split.train, split.val, split.test))
+    y_train, y_val, y_test = (data.images[i] for i in (split.train, split.val, split.test))
     vae.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
     checkpoint = config.run_dir / config.name / "best.weights.h5"
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
     callbacks = [
+        # The ELBO (beta 1) picks the best epoch, so a KL warm-up cannot favour early epochs.
         keras.callbacks.ModelCheckpoint(
-            checkpoint, monitor="val_loss", save_best_only=True, save_weights_only=True
+            checkpoint,
+            monitor="val_elbo",
+            mode="min",
+            save_best_only=True,
+            save_weights_only=True,
         )
     ]
+    if config.kl_warmup > 0:
+        callbacks.append(KLWarmUp(config.beta, config.kl_warmup))
+    started = time.monotonic()
     history = vae.fit(
         x_train,
-        x_train,
-        validation_data=(x_val, x_val),
+        y_train,
+        validation_data=(x_val, y_val),
         epochs=config.epochs,
         batch_size=config.batch_size,
         shuffle=True,
@@ -75,15 +96,19 @@ def fit(config: TrainConfig) -> FitResult:
         if sys.stdout.isatty()
         else 2,  # a progress bar on a terminal, a line per epoch in logs
     ).history
+    seconds = time.monotonic() - started
     vae.load_weights(checkpoint)
-    best_epoch = int(np.argmin(history["val_loss"])) + 1
+    best_epoch = int(np.argmin(history["val_elbo"])) + 1
 
-    def loss_on(x: np.ndarray) -> float:
-        return float(
-            vae.evaluate(x, x, batch_size=config.batch_size, verbose=0, return_dict=True)["loss"]
-        )
+    def loss_on(x, y: np.ndarray) -> float:
+        scores = vae.evaluate(x, y, batch_size=config.batch_size, verbose=0, return_dict=True)
+        return float(scores["elbo"])
 
-    losses = {"train": loss_on(x_train), "val": loss_on(x_val), "test": loss_on(x_test)}
+    losses = {
+        "train": loss_on(x_train, y_train),
+        "val": loss_on(x_val, y_val),
+        "test": loss_on(x_test, y_test),
+    }
     log.info("best epoch %d; loss train %.2f, val %.2f, test %.2f", best_epoch, *losses.values())
     history = {k: [float(v) for v in values] for k, values in history.items()}
-    return FitResult(vae, data, split, history, best_epoch, losses)
+    return FitResult(vae, data, split, history, best_epoch, losses, seconds)

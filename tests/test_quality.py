@@ -1,0 +1,233 @@
+"""Quality tooling: the judge, the conv and conditional VAEs, the evaluation and its metrics."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import httpx
+import numpy as np
+import onnxruntime as ort
+import pytest
+import soundfile as sf
+
+from app.bundle import CLASSIFIER_FILE, DECODER_FILE, ENCODER_FILE, read_meta
+from app.synth import Synthesizer, one_hot
+from tests.conftest import Server
+from tests.factory import digit_clip, make_fsdd_tree
+from training.classifier import JUDGE_FILE, JudgeConfig, export_classifier, train_classifier
+from training.config import TrainConfig
+from training.evaluate import (
+    EvalConfig,
+    evaluate_bundle,
+    frechet_distance,
+    gate,
+    inception_score,
+    level_align,
+    log_spectral_distance,
+    spectral_convergence,
+    spread,
+    write_comparison,
+)
+from training.export import export_bundle
+from training.fit import fit
+
+SPEAKERS = ("ann", "bob", "cy", "dee")
+
+
+# ---------------------------------------------------------------- metrics on known inputs
+
+
+def test_inception_score_bounds():
+    confident = np.eye(10)[np.repeat(np.arange(10), 5)]
+    assert inception_score(confident) == pytest.approx(10.0, rel=1e-6)
+    assert inception_score(np.full((50, 10), 0.1)) == pytest.approx(1.0)
+    one_class = np.eye(10)[np.zeros(50, int)]
+    assert inception_score(one_class) == pytest.approx(1.0)
+
+
+def test_frechet_distance_and_spread():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((4000, 3))
+    assert frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
+    shifted = a + np.array([3.0, 0.0, 4.0])
+    assert frechet_distance(a, shifted) == pytest.approx(25.0, abs=1e-6)
+    wider = 2.0 * a  # same mean, covariance x4: trace(C + 4C - 2*2C) = trace(C) ~ 3
+    assert frechet_distance(a, wider) == pytest.approx(3.0, rel=0.1)
+    assert spread(np.ones((10, 3))) == 0.0
+    assert spread(wider) == pytest.approx(2 * spread(a))
+
+
+def test_log_spectral_distance_and_spectral_convergence():
+    db = np.random.default_rng(1).uniform(-80, 0, (2, 257, 69))
+    assert np.allclose(log_spectral_distance(db, db), 0.0)
+    assert np.allclose(log_spectral_distance(db, db - 6.0), 6.0)
+    mag = 10.0 ** (db / 20.0)
+    assert np.allclose(spectral_convergence(mag, mag), 0.0)
+    assert np.allclose(spectral_convergence(mag, 1.1 * mag), 0.1)
+    assert np.allclose(spectral_convergence(mag, level_align(mag, 0.2 * mag)), 0.0)
+
+
+def test_gate_silences_only_quiet_bins():
+    mag = np.array([[[1.0, 0.01, 0.0005]]], np.float32)  # 0, -40, -66 dB re the peak
+    np.testing.assert_array_equal(gate(mag, -60.0), np.array([[[1.0, 0.01, 0.0]]], np.float32))
+
+
+# ---------------------------------------------------------------- judge, conv VAEs, evaluation
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory):
+    root = tmp_path_factory.mktemp("quality")
+    return root, make_fsdd_tree(root / "fsdd", speakers=SPEAKERS, takes=5)
+
+
+@pytest.fixture(scope="module")
+def judge(tree):
+    root, data = tree
+    config = JudgeConfig(
+        data=data,
+        out=root / "judge",
+        test_speakers=("dee",),
+        epochs=4,
+        batch_size=16,
+        cache_dir=root / "cache",
+    )
+    model, facts = train_classifier(config)
+    export_classifier(model, facts, config)
+    return config, model, facts
+
+
+def _train(tree, judge, model: str, name: str):
+    root, data = tree
+    config = TrainConfig(
+        data=data,
+        out=root / name,
+        model=model,
+        latent_dim=3,
+        widths=(4, 8, 8),
+        epochs=2,
+        batch_size=16,
+        split="speaker",
+        test_speakers=("dee",),
+        kl_warmup=1,
+        judge=judge[0].out,
+        cache_dir=root / "cache",
+        run_dir=root / "runs",
+    )
+    result = fit(config)
+    return config, result, export_bundle(result, config)
+
+
+@pytest.fixture(scope="module")
+def cvae(tree, judge):
+    return _train(tree, judge, "cvae", "cvae")
+
+
+def test_judge_learns_the_synthetic_digits_and_exports(judge):
+    config, model, facts = judge
+    assert facts["clips"]["test"] == 50 and facts["test_speakers"] == ["dee"]
+    # Synthetic digits are two tones 60 Hz apart per digit: clearly better than chance (0.1).
+    assert facts["accuracy"]["test"] > 0.3
+    meta = json.loads((config.out / "judge.json").read_text())
+    session = ort.InferenceSession(str(config.out / JUDGE_FILE))
+    assert [o.name for o in session.get_outputs()] == ["logits", "embedding"]
+    images = np.random.default_rng(2).uniform(0, 1, (4, 257, 69)).astype(np.float32)
+    logits, embedding = session.run(None, {"image": images})
+    keras_logits, keras_embedding = (np.asarray(t) for t in model(images))
+    assert np.abs(logits - keras_logits).max() <= 1e-4
+    assert embedding.shape == (4, meta["embedding_dim"])
+
+
+@pytest.mark.parametrize("kind", ["conv", "cvae"])
+def test_conv_vaes_train_and_match_onnx(tree, judge, cvae, kind):
+    config, result, meta = cvae if kind == "cvae" else _train(tree, judge, "conv", "conv")
+    conditional = kind == "cvae"
+    assert meta.model.conditional is conditional and meta.model.kind == kind
+    assert result.history["elbo"][-1] < result.history["elbo"][0]
+    assert (meta.latent == {}) is conditional  # latent statistics only for unconditional
+    assert CLASSIFIER_FILE in meta.files
+    rng = np.random.default_rng(3)
+    z = rng.standard_normal((5, 3)).astype(np.float32)
+    digits = one_hot([0, 3, 5, 7, 9])
+    images = result.data.images[:5]
+    decoder = ort.InferenceSession(str(config.out / DECODER_FILE))
+    encoder = ort.InferenceSession(str(config.out / ENCODER_FILE))
+    extra = {"digit": digits} if conditional else {}
+    (onnx_images,) = decoder.run(None, {"z": z, **extra})
+    keras_images = np.asarray(result.vae.decoder([z, digits] if conditional else z))
+    assert onnx_images.shape == (5, 257, 69)
+    assert np.abs(onnx_images - keras_images).max() <= 1e-4
+    onnx_mean, _ = encoder.run(None, {"image": images, **extra})
+    keras_mean, _ = result.vae.encoder([images, digits] if conditional else images)
+    assert np.abs(onnx_mean - np.asarray(keras_mean)).max() <= 1e-4
+
+
+def test_conditional_bundle_in_the_synthesizer(cvae):
+    config, _, _ = cvae
+    synth = Synthesizer(config.out)
+    assert synth.conditional and synth.classifier is not None
+    clips = synth.generate([1, 2], seed=5, gl_iters=2)
+    assert clips.shape == (2, 17_640) and np.all(np.isfinite(clips))
+    clip = digit_clip(4, 1, 22_050)
+    # No digit given: the bundle's classifier infers it.
+    assert synth.reconstruct(clip, gl_iters=2).shape == (17_640,)
+
+
+def test_evaluate_writes_bundle_evaluation_report_and_table(tree, judge, cvae, tmp_path):
+    root, data = tree
+    config, _, _ = cvae
+    ev = evaluate_bundle(
+        EvalConfig(
+            bundle=config.out,
+            data=data,
+            judge=judge[0].out,
+            per_digit=4,
+            gl_iters=2,
+            batch=20,
+            variants=True,
+            reports=tmp_path / "reports",
+            cache_dir=root / "cache",
+        )
+    )
+    meta = read_meta(config.out)  # hashes still verify after the evaluation is written
+    assert meta.evaluation == json.loads(json.dumps(ev))
+    assert meta.evaluation["unseen_speakers"] is True
+    generated = ev["generated"]
+    assert generated["clips"] == 40 and sorted(generated["per_digit"]) == list("0123456789")
+    assert np.array(generated["confusion"]).sum() == 40
+    assert 1.0 <= generated["inception_score"] <= 10.0
+    assert ev["real"]["clips"] == 50 and 0.0 <= ev["real"]["accuracy"] <= 1.0
+    assert ev["reconstruction"]["vae_sc"] > 0 and ev["reconstruction"]["inverted_lsd"] > 0
+    assert len(ev["variants"]["generated"]) == len(ev["variants"]["real"]) >= 5
+    report = tmp_path / "reports" / "cvae"
+    for name in ("index.md", "spectrograms.png", "latent.png", "confusion.png", "curves.png"):
+        assert (report / name).stat().st_size > 0, name
+    table = write_comparison([config.out], tmp_path / "results.md").read_text()
+    assert "| cvae | cvae (conditional) | 3 |" in table
+    assert "Better sound from the same magnitudes" in table
+
+
+def test_service_serves_a_conditional_bundle(cvae):
+    config, _, _ = cvae
+    server = Server(config.out)
+    try:
+        server.wait_ready()
+        with httpx.Client(base_url=server.url, timeout=30.0) as client:
+            response = client.post("/generate", params={"digit": 6, "seed": 1})
+            assert response.status_code == 200, response.text
+            assert response.headers["content-type"] == "audio/wav"
+            assert len(response.content) > 17_640 * 2
+            upload = io.BytesIO()
+            sf.write(upload, digit_clip(2, 0, 8000), 8000, format="WAV")
+            for params in ({}, {"digit": 2}):  # inferred by the bundle's classifier, or given
+                response = client.post(
+                    "/reconstruct", params=params, files={"file": ("2.wav", upload.getvalue())}
+                )
+                assert response.status_code == 200, response.text
+            response = client.post(
+                "/reconstruct", params={"digit": 10}, files={"file": ("2.wav", upload.getvalue())}
+            )
+            assert response.status_code == 422
+    finally:
+        server.stop()

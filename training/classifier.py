@@ -1,0 +1,175 @@
+"""The judge: a small CNN digit classifier on the contract's [0, 1] images.
+
+It is trained on real recordings only, on some speakers, and tested on held-out speakers
+(the same speakers the VAEs never hear). It only ever measures VAEs; it is never a loss or
+a signal while training one.
+
+    python -m training classifier --data ../shared/data/fsdd --test-speakers theo \
+        --out models/judge
+
+writes models/judge/classifier.onnx (input "image" [N, bins, frames]; outputs "logits"
+[N, 10] and "embedding" [N, EMBED], the penultimate layer used for Frechet distances) and
+models/judge/judge.json (split, accuracy, contract). A copy with the logits output only
+goes into a conditional bundle, so the service can infer the digit of an upload.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import keras
+import numpy as np
+import onnx
+import tensorflow as tf
+import tf2onnx
+from keras import layers
+
+from app.bundle import sha256_file
+from app.contract import Contract
+from training.data import load_dataset, speaker_split
+
+log = logging.getLogger(__name__)
+
+JUDGE_FILE = "classifier.onnx"
+JUDGE_META = "judge.json"
+EMBED = 32
+BINS = 128  # the judge looks at 0-5.5 kHz
+OPSET = 17
+
+
+@dataclass
+class JudgeConfig:
+    data: Path
+    layout: str = "fsdd"
+    out: Path = Path("models/judge")
+    test_speakers: tuple[str, ...] = ("theo",)
+    epochs: int = 25
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    seed: int = 7
+    cache_dir: Path = Path(".cache/features")
+    contract: Contract = field(default_factory=Contract)
+
+
+def build_classifier(image_shape: tuple[int, int]) -> keras.Model:
+    """[N, bins, frames] -> (logits [N, 10], embedding [N, EMBED])."""
+    image = keras.Input(shape=image_shape, name="image")
+    x = layers.Reshape((*image_shape, 1))(image)
+    # FSDD is recorded at 8 kHz: nothing lives above bin 93 of 257 (4 kHz at 22,050 Hz).
+    x = layers.Cropping2D(((0, image_shape[0] - min(image_shape[0], BINS)), (0, 0)))(x)
+    x = layers.AveragePooling2D((2, 1))(x)
+    for filters in (32, 64, 64):
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+        x = layers.MaxPooling2D(2)(x)
+    x = layers.Flatten()(layers.Dropout(0.2)(x))
+    embedding = layers.Dense(EMBED, activation="relu", name="embedding")(x)
+    logits = layers.Dense(10, name="logits")(embedding)
+    return keras.Model(image, [logits, embedding], name="judge")
+
+
+def augment(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Random time shift (the floor value, 0, fills in) and one frequency and one time mask."""
+    out = np.zeros_like(images)
+    n, bins, frames = images.shape
+    for i, image in enumerate(images):
+        shift = int(rng.integers(-8, 9))
+        if shift >= 0:
+            out[i, :, shift:] = image[:, : frames - shift]
+        else:
+            out[i, :, :shift] = image[:, -shift:]
+        f0, fw = int(rng.integers(0, bins)), int(rng.integers(0, 16))
+        t0, tw = int(rng.integers(0, frames)), int(rng.integers(0, 6))
+        out[i, f0 : f0 + fw] = 0.0
+        out[i, :, t0 : t0 + tw] = 0.0
+    return out
+
+
+def train_classifier(config: JudgeConfig) -> tuple[keras.Model, dict]:
+    keras.utils.set_random_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    data = load_dataset(config.data, config.layout, config.contract, config.cache_dir)
+    split = speaker_split(data.speakers, data.digits, list(config.test_speakers), seed=config.seed)
+    x, y = data.images, data.digits
+    model = build_classifier(config.contract.image_shape)
+    trainer = keras.Model(model.input, model.output[0])
+    trainer.compile(
+        optimizer=keras.optimizers.Adam(config.learning_rate),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    history: dict[str, list[float]] = {}
+    best, best_weights = -1.0, None
+    for epoch in range(config.epochs):
+        step = trainer.fit(
+            augment(x[split.train], rng),
+            y[split.train],
+            validation_data=(x[split.val], y[split.val]),
+            batch_size=config.batch_size,
+            epochs=epoch + 1,
+            initial_epoch=epoch,
+            shuffle=True,
+            verbose=2 if not sys.stdout.isatty() else 1,
+        ).history
+        for key, values in step.items():
+            history.setdefault(key, []).append(float(values[-1]))
+        if step["val_accuracy"][-1] >= best:  # model selection on validation, never on test
+            best, best_weights = step["val_accuracy"][-1], trainer.get_weights()
+    trainer.set_weights(best_weights)
+
+    def accuracy(index: np.ndarray) -> float:
+        logits = np.asarray(trainer.predict(x[index], batch_size=128, verbose=0))
+        return float(np.mean(logits.argmax(axis=1) == y[index]))
+
+    facts = {
+        "dataset": config.layout,
+        "split": "speaker",
+        "test_speakers": list(config.test_speakers),
+        "clips": {"train": len(split.train), "val": len(split.val), "test": len(split.test)},
+        "epochs": config.epochs,
+        "seed": config.seed,
+        "accuracy": {
+            "train": accuracy(split.train),
+            "val": accuracy(split.val),
+            "test": accuracy(split.test),
+        },
+        "history": history,
+    }
+    return model, facts
+
+
+def export_classifier(model: keras.Model, facts: dict, config: JudgeConfig) -> Path:
+    config.out.mkdir(parents=True, exist_ok=True)
+    path = config.out / JUDGE_FILE
+    spec = (tf.TensorSpec((None, *config.contract.image_shape), tf.float32, name="image"),)
+    model.output_names = ["logits", "embedding"]
+    tf2onnx.convert.from_keras(model, input_signature=spec, opset=OPSET, output_path=str(path))
+    meta = {
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "contract": config.contract.to_dict(),
+        "embedding_dim": EMBED,
+        "sha256": sha256_file(path),
+        **facts,
+    }
+    (config.out / JUDGE_META).write_text(json.dumps(meta, indent=2) + "\n")
+    return path
+
+
+def logits_only(source: Path, dest: Path) -> None:
+    """Copy the judge with its logits output only: the bundle's classifier.onnx interface."""
+    model = onnx.load(str(source))
+    keep = [o for o in model.graph.output if o.name == model.graph.output[0].name]
+    del model.graph.output[:]
+    model.graph.output.extend(keep)
+    onnx.save(model, str(dest))
+
+
+def read_judge(folder: Path) -> dict:
+    meta = json.loads((folder / JUDGE_META).read_text())
+    if sha256_file(folder / JUDGE_FILE) != meta["sha256"]:
+        raise RuntimeError(f"{folder / JUDGE_FILE}: SHA-256 does not match {JUDGE_META}")
+    return meta

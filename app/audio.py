@@ -8,7 +8,14 @@ from dataclasses import dataclass
 import numpy as np
 import soundfile as sf
 
-from app.contract import AudioDecodeError, Contract, decode_audio, resample, to_mono
+from app.contract import (
+    AudioDecodeError,
+    Contract,
+    audio_info,
+    decode_audio,
+    resample,
+    to_mono,
+)
 
 MIN_RATE, MAX_RATE = 1_000, 384_000
 MAX_CHANNELS = 32
@@ -31,11 +38,7 @@ def probe(data: bytes, max_seconds: float) -> UploadInfo:
     long a clip before decoding a single sample (a small FLAC can hold hours of silence)."""
     if not data:
         raise ValueError("the uploaded file is empty")
-    try:
-        info = sf.info(io.BytesIO(data))
-    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
-        reason = getattr(exc, "error_string", str(exc))
-        raise AudioDecodeError(f"not a readable audio file ({reason})") from exc
+    info = audio_info(data)
     if not MIN_RATE <= info.samplerate <= MAX_RATE:
         raise ValueError(f"sample rate {info.samplerate} Hz is outside {MIN_RATE}-{MAX_RATE} Hz")
     if not 1 <= info.channels <= MAX_CHANNELS:
@@ -73,8 +76,4 @@ def encode(waveform: np.ndarray, rate: int, fmt: str = "wav", out_rate: int | No
     return buffer.getvalue()
 
 
-def encode_wav(waveform: np.ndarray, sample_rate: int) -> bytes:
-    return encode(waveform, sample_rate, "wav")
-
-
-__all__ = ["AudioDecodeError", "UploadTooLarge", "encode", "encode_wav", "upload_to_waveform"]
+__all__ = ["AudioDecodeError", "UploadTooLarge", "encode", "upload_to_waveform"]

@@ -91,16 +91,26 @@ class Features:
 # ---------------------------------------------------------------- waveform in
 
 
-def decode_audio(source: str | Path | bytes | BinaryIO) -> tuple[np.ndarray, int]:
-    """Decode a file path or in-memory bytes into float32 [frames, channels] and its rate."""
+def _with_soundfile(read, source: str | Path | bytes | BinaryIO):
+    """Call a soundfile reader, turning its several failure types into AudioDecodeError."""
     if isinstance(source, bytes):
         source = io.BytesIO(source)
     try:
-        data, rate = sf.read(source, dtype="float32", always_2d=True)
+        return read(source)
     except sf.LibsndfileError as exc:
         raise AudioDecodeError(f"not a readable audio file ({exc.error_string})") from exc
     except (RuntimeError, TypeError, ValueError) as exc:
         raise AudioDecodeError(f"not a readable audio file ({exc})") from exc
+
+
+def audio_info(source: str | Path | bytes | BinaryIO):
+    """The header only (rate, channels, frames): no sample is decoded."""
+    return _with_soundfile(sf.info, source)
+
+
+def decode_audio(source: str | Path | bytes | BinaryIO) -> tuple[np.ndarray, int]:
+    """Decode a file path or in-memory bytes into float32 [frames, channels] and its rate."""
+    data, rate = _with_soundfile(lambda s: sf.read(s, dtype="float32", always_2d=True), source)
     return data, int(rate)
 
 
@@ -216,11 +226,18 @@ def griffin_lim(
     n_iter: int = 32,
     momentum: float = 0.99,
     rng: np.random.Generator | None = None,
+    init: str | None = "random",
 ) -> np.ndarray:
-    """Fast Griffin-Lim (librosa's algorithm: random initial phase, momentum 0.99),
-    vectorised over any leading batch axes."""
-    rng = rng or np.random.default_rng()
-    angles = np.exp(2j * np.pi * rng.random(magnitude.shape)).astype(np.complex64)
+    """Fast Griffin-Lim (librosa's algorithm: momentum 0.99, and like librosa's `init`,
+    a random initial phase or, with init=None, zero phase), vectorised over any leading
+    batch axes."""
+    if init == "random":
+        rng = rng or np.random.default_rng()
+        angles = np.exp(2j * np.pi * rng.random(magnitude.shape)).astype(np.complex64)
+    elif init is None:
+        angles = np.ones(magnitude.shape, np.complex64)
+    else:
+        raise ValueError(f"init must be 'random' or None, not {init!r}")
     rebuilt = np.zeros_like(angles)
     eps = np.finfo(np.float32).tiny
     for _ in range(n_iter):
@@ -272,11 +289,6 @@ def waveform_to_features(y: np.ndarray, contract: Contract) -> Features:
     image, lo, hi = minmax_scale(amplitude_to_db(magnitude, contract.top_db))
     phase = (spec / np.maximum(magnitude, np.finfo(np.float32).tiny)).astype(np.complex64)
     return Features(image=image, db_min=lo, db_max=hi, phase=phase)
-
-
-def file_to_features(source: str | Path | bytes | BinaryIO, contract: Contract) -> Features:
-    """Any readable audio file (path or bytes) -> features. Training and serving both use it."""
-    return waveform_to_features(load_waveform(source, contract), contract)
 
 
 def image_to_magnitude(

@@ -26,7 +26,6 @@ from app.contract import (
     fix_length,
     griffin_lim,
     image_to_magnitude,
-    istft,
     load_waveform,
     magnitude_to_waveform,
     peak_normalise,
@@ -144,17 +143,11 @@ def invert(
     rng: np.random.Generator,
     init: str = "random",
 ) -> np.ndarray:
-    """Griffin-Lim as in app.contract, with a choice of initial phase ('random' or 'zero')."""
-    if init == "random":
-        return griffin_lim(magnitude, contract, contract.clip_samples, n_iter, momentum, rng)
-    angles = np.ones(magnitude.shape, np.complex64)
-    rebuilt = np.zeros_like(angles)
-    for _ in range(n_iter):
-        previous = rebuilt
-        rebuilt = stft(istft(magnitude * angles, contract, contract.clip_samples), contract)
-        angles = rebuilt - (momentum / (1.0 + momentum)) * previous
-        angles /= np.abs(angles) + np.finfo(np.float32).tiny
-    return istft(magnitude * angles, contract, contract.clip_samples)
+    """The service's Griffin-Lim, with a choice of initial phase ('random' or 'zero')."""
+    return griffin_lim(
+        magnitude, contract, contract.clip_samples, n_iter, momentum, rng,
+        init="random" if init == "random" else None,
+    )  # fmt: skip
 
 
 def gate(magnitude: np.ndarray, floor_db: float) -> np.ndarray:

@@ -14,7 +14,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from app.contract import Contract
 
@@ -46,8 +46,9 @@ class DigitScale(BaseModel):
 
 
 class LatentGaussian(BaseModel):
-    """Mean and covariance of the training encodings (z_mean) of one digit."""
+    """One component of a digit's mixture over its training encodings (z_mean)."""
 
+    weight: float = Field(1.0, gt=0, description="mixture weight (a digit's weights sum to 1)")
     mean: list[float]
     cov: list[list[float]]
 
@@ -64,11 +65,21 @@ class BundleMeta(BaseModel):
     model: ModelInfo
     contract: dict
     scaling: dict[str, DigitScale]
-    latent: dict[str, LatentGaussian] = Field(default_factory=dict)
+    # Per digit, a Gaussian mixture fitted to where the encoder put that digit's training
+    # clips. Optional for a conditional model (it then samples z ~ N(0, I)).
+    latent: dict[str, list[LatentGaussian]] = Field(default_factory=dict)
     training: dict = Field(default_factory=dict)
     evaluation: dict = Field(default_factory=dict)
     files: dict[str, FileEntry]
     data_credit: str = ""
+
+    @field_validator("latent", mode="before")
+    @classmethod
+    def _single_gaussian_is_a_mixture(cls, value: dict) -> dict:
+        """Earlier bundles hold one Gaussian per digit: a mixture of one."""
+        if isinstance(value, dict):
+            return {k: [v] if isinstance(v, dict) else v for k, v in value.items()}
+        return value
 
     def contract_params(self) -> Contract:
         return Contract.from_dict(self.contract)
@@ -131,15 +142,18 @@ def _check_digits(path: Path, meta: BundleMeta) -> None:
     missing = [d for d in DIGITS if str(d) not in meta.scaling]
     if missing:
         raise BundleError(f"{path}: scaling lacks digits {missing}")
-    if meta.model.conditional:
-        return
     missing = [d for d in DIGITS if str(d) not in meta.latent]
-    if missing:
+    if missing and not (meta.model.conditional and not meta.latent):
         raise BundleError(f"{path}: latent statistics lack digits {missing}")
-    for digit, gaussian in meta.latent.items():
-        size = meta.model.latent_dim
-        if len(gaussian.mean) != size or any(len(row) != size for row in gaussian.cov):
-            raise BundleError(f"{path}: latent statistics of digit {digit} are not of size {size}")
+    size = meta.model.latent_dim
+    for digit, mixture in meta.latent.items():
+        if not mixture:
+            raise BundleError(f"{path}: latent statistics of digit {digit} are empty")
+        for gaussian in mixture:
+            if len(gaussian.mean) != size or any(len(row) != size for row in gaussian.cov):
+                raise BundleError(
+                    f"{path}: latent statistics of digit {digit} are not of size {size}"
+                )
 
 
 def _check_file(folder: Path, meta: BundleMeta, name: str) -> None:

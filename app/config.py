@@ -24,6 +24,7 @@ class Settings(BaseSettings):
 
     # Synthesis defaults and bounds.
     gl_iters: int = Field(32, ge=1, le=256, description="default Griffin-Lim iterations")
+    temperature: float = Field(1.0, ge=0, le=10, description="default sampling temperature")
     max_gl_iters: int = Field(128, ge=1, le=1024)
     default_gap_ms: float = Field(80.0, ge=0, le=1000)
 

@@ -147,7 +147,7 @@ async def generate(
     settings: Settings = request.app.state.settings
     digits = params.digit_list()
     seed = secrets.randbelow(MAX_SEED + 1) if params.seed is None else params.seed
-    temperature = 1.0 if params.temperature is None else params.temperature
+    temperature = settings.temperature if params.temperature is None else params.temperature
     gap_ms = settings.default_gap_ms if params.gap_ms is None else params.gap_ms
     iters = _gl_iters(params, settings)
 

@@ -28,6 +28,7 @@ from app.bundle import (
     ENCODER_FILE,
     BundleError,
     BundleMeta,
+    LatentGaussian,
     read_meta,
 )
 from app.contract import (
@@ -71,6 +72,20 @@ def _latent_scale(cov: list[list[float]]) -> np.ndarray:
     return (vectors * np.sqrt(np.clip(values, 0.0, None))).astype(np.float32)
 
 
+class _Mixture:
+    """A digit's latent mixture as arrays: weights [K], means [K, D], scales [K, D, D]."""
+
+    def __init__(self, components: list[LatentGaussian]) -> None:
+        weights = np.array([c.weight for c in components], dtype=np.float64)
+        self.cumulative = np.cumsum(weights / weights.sum())
+        self.means = np.stack([np.asarray(c.mean, dtype=np.float32) for c in components])
+        self.scales = np.stack([_latent_scale(c.cov) for c in components])
+
+    def pick(self, u: float) -> int:
+        """The component a uniform draw u in [0, 1) falls into."""
+        return min(int(np.searchsorted(self.cumulative, u, side="right")), len(self.means) - 1)
+
+
 def one_hot(digits: list[int] | np.ndarray) -> np.ndarray:
     return np.eye(N_DIGITS, dtype=np.float32)[np.asarray(digits, dtype=np.int64)]
 
@@ -107,10 +122,7 @@ class Synthesizer:
         has_classifier = CLASSIFIER_FILE in self.meta.files
         self.classifier = _session(folder / CLASSIFIER_FILE, threads) if has_classifier else None
         self._verify_shapes()
-        self._latent = {
-            int(d): (np.asarray(g.mean, dtype=np.float32), _latent_scale(g.cov))
-            for d, g in self.meta.latent.items()
-        }
+        self._latent = {int(d): _Mixture(m) for d, m in self.meta.latent.items()}
 
     @property
     def model_id(self) -> str:
@@ -176,13 +188,16 @@ class Synthesizer:
     def sample_latents(
         self, digits: list[int], rng: np.random.Generator, temperature: float
     ) -> np.ndarray:
-        """z for each digit: N(0, I) for a conditional model, otherwise the digit's Gaussian
-        of training encodings; temperature scales the spread (0 = the mean)."""
+        """z for each digit, from the mixture fitted to that digit's training encodings:
+        a component by weight, then its Gaussian with the spread scaled by temperature
+        (0 = the component's mean). A conditional bundle without one samples N(0, I)."""
         eps = rng.standard_normal((len(digits), self.latent_dim)).astype(np.float32)
-        if self.conditional:
+        if not self._latent:
             return temperature * eps
-        means = np.stack([self._latent[d][0] for d in digits])
-        scales = np.stack([self._latent[d][1] for d in digits])
+        mixtures = [self._latent[d] for d in digits]
+        picks = [m.pick(u) for m, u in zip(mixtures, rng.random(len(digits)), strict=True)]
+        means = np.stack([m.means[k] for m, k in zip(mixtures, picks, strict=True)])
+        scales = np.stack([m.scales[k] for m, k in zip(mixtures, picks, strict=True)])
         return (means + temperature * np.einsum("nij,nj->ni", scales, eps)).astype(np.float32)
 
     def generate_magnitudes(

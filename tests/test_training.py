@@ -54,7 +54,8 @@ def test_bundle_is_complete_and_verifiable(trained):
         == result.vae.encoder.count_params() + result.vae.decoder.count_params()
     )
     assert sorted(meta.latent) == [str(d) for d in range(10)]
-    assert np.array(meta.latent["4"].cov).shape == (3, 3)
+    assert all(np.array(g.cov).shape == (3, 3) for g in meta.latent["4"])
+    assert sum(g.weight for g in meta.latent["4"]) == pytest.approx(1.0)
     for name in (ENCODER_FILE, DECODER_FILE):
         assert meta.files[name].sha256 == sha256_file(config.out / name)
     split = meta.training["clips"]

@@ -1,4 +1,4 @@
-"""Command line: `python -m training fit|classifier|evaluate|compare|fetch ...`."""
+"""Command line: `python -m training fit|latents|classifier|evaluate|compare|fetch ...`."""
 
 from __future__ import annotations
 
@@ -33,6 +33,12 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--beta", type=float, default=TrainConfig.beta, help="KL weight")
     fit.add_argument("--kl-warmup", type=int, default=0, help="epochs over which beta rises from 0")
     fit.add_argument(
+        "--latent-components",
+        type=int,
+        default=TrainConfig.latent_components,
+        help="Gaussians per digit fitted to the training encodings; /generate samples them",
+    )
+    fit.add_argument(
         "--judge", type=Path, default=None, help="judge folder: ship its classifier in the bundle"
     )
     fit.add_argument("--seed", type=int, default=TrainConfig.seed)
@@ -50,6 +56,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     fit.add_argument("--cache-dir", type=Path, default=TrainConfig.cache_dir)
 
+    latents = commands.add_parser(
+        "latents", help="refit a bundle's per-digit latent mixtures from its encoder"
+    )
+    latents.add_argument("bundle", type=Path)
+    latents.add_argument("--data", type=Path, required=True, help="the data it was trained on")
+    latents.add_argument("--components", type=int, default=TrainConfig.latent_components)
+    latents.add_argument("--cache-dir", type=Path, default=TrainConfig.cache_dir)
+
     judge = commands.add_parser("classifier", help="train and export the judge classifier")
     judge.add_argument("--data", type=Path, required=True)
     judge.add_argument("--layout", choices=["fsdd", "audiomnist"], default="fsdd")
@@ -65,7 +79,10 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--layout", choices=["fsdd", "audiomnist"], default="fsdd")
     evaluate.add_argument("--judge", type=Path, default=Path("models/judge"))
     evaluate.add_argument("--per-digit", type=int, default=100, help="generated clips per digit")
-    evaluate.add_argument("--gl-iters", type=int, default=32)
+    evaluate.add_argument(
+        "--gl-iters", type=int, default=None, help="default: the service's (AUDIOVAE_GL_ITERS)"
+    )
+    evaluate.add_argument("--temperature", type=float, default=None, help="default: the service's")
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--variants", action="store_true", help="also measure inversions")
     evaluate.add_argument("--no-report", action="store_true")
@@ -92,20 +109,29 @@ def main(argv: list[str] | None = None) -> None:
 
         print(fetch(args.dataset, args.dest))
         return
+    if args.command == "latents":
+        from training.latents import refit_bundle
+
+        refit_bundle(args.bundle, args.data, args.components, args.cache_dir)
+        return
     if args.command == "classifier":
         _classifier(args)
         return
     if args.command == "evaluate":
         from training.evaluate import EvalConfig, evaluate_bundle
 
+        overrides = {
+            k: v for k, v in (("gl_iters", args.gl_iters), ("temperature", args.temperature))
+            if v is not None
+        }  # fmt: skip
         evaluate_bundle(
             EvalConfig(
                 bundle=args.bundle,
+                **overrides,
                 data=args.data,
                 layout=args.layout,
                 judge=args.judge,
                 per_digit=args.per_digit,
-                gl_iters=args.gl_iters,
                 seed=args.seed,
                 variants=args.variants,
                 report=not args.no_report,
@@ -133,6 +159,7 @@ def main(argv: list[str] | None = None) -> None:
         learning_rate=args.learning_rate,
         beta=args.beta,
         kl_warmup=args.kl_warmup,
+        latent_components=args.latent_components,
         judge=args.judge,
         seed=args.seed,
         split=args.split,

@@ -21,6 +21,7 @@ class TrainConfig:
     learning_rate: float = 1e-3
     beta: float = 1.0  # KL weight (1 = the study's ELBO)
     kl_warmup: int = 0  # epochs over which beta rises linearly from 0
+    latent_components: int = 3  # Gaussians per digit fitted to the encodings, sampled by /generate
     seed: int = 42
     split: str = "stratified"  # or "speaker": hold out `test_speakers`
     test_speakers: tuple[str, ...] = ()

@@ -21,6 +21,7 @@ import onnxruntime as ort
 from scipy import linalg
 
 from app.bundle import read_meta, write_meta
+from app.config import Settings
 from app.contract import (
     Contract,
     fix_length,
@@ -40,6 +41,7 @@ from training.data import list_clips, load_dataset
 log = logging.getLogger(__name__)
 
 DIGITS = range(10)
+SERVICE_DEFAULTS = Settings.model_fields
 
 
 @dataclass
@@ -49,7 +51,9 @@ class EvalConfig:
     layout: str = "fsdd"
     judge: Path = Path("models/judge")
     per_digit: int = 100
-    gl_iters: int = 32
+    # The service's defaults (app/config.py), so figures describe what /generate returns.
+    gl_iters: int = SERVICE_DEFAULTS["gl_iters"].default
+    temperature: float = SERVICE_DEFAULTS["temperature"].default
     seed: int = 0
     variants: bool = False
     report: bool = True
@@ -160,8 +164,10 @@ def gate(magnitude: np.ndarray, floor_db: float) -> np.ndarray:
 
 VARIANTS = {
     # name: (Griffin-Lim iterations, momentum, initial phase, gate in dB or None)
-    "GL 32, momentum 0.99 (service)": (32, 0.99, "random", None),
+    "GL 32, momentum 0.99": (32, 0.99, "random", None),
     "GL 100, momentum 0.99": (100, 0.99, "random", None),
+    "GL 16, momentum 0.99": (16, 0.99, "random", None),
+    "GL 8, momentum 0.99": (8, 0.99, "random", None),
     "GL 32, momentum 0 (classic)": (32, 0.0, "random", None),
     "GL 32, zero initial phase": (32, 0.99, "zero", None),
     "GL 32 + gate at -60 dB": (32, 0.99, "random", -60.0),
@@ -263,7 +269,10 @@ def evaluate_bundle(config: EvalConfig) -> dict:
     waves = np.concatenate(
         [
             synth.generate(
-                digits[i : i + config.batch].tolist(), config.seed + i, 1.0, config.gl_iters
+                digits[i : i + config.batch].tolist(),
+                config.seed + i,
+                config.temperature,
+                config.gl_iters,
             )
             for i in range(0, len(digits), config.batch)
         ]
@@ -298,6 +307,7 @@ def evaluate_bundle(config: EvalConfig) -> dict:
         "judge": {"sha256": judge.meta["sha256"], "test_speakers": speakers},
         "unseen_speakers": bool(unseen),
         "gl_iters": config.gl_iters,
+        "temperature": config.temperature,
         "seed": config.seed,
         "generated": {
             "clips": int(len(digits)),
@@ -336,7 +346,9 @@ def evaluate_bundle(config: EvalConfig) -> dict:
         rng = np.random.default_rng(config.seed)
         gen_mag = np.concatenate(
             [
-                synth.generate_magnitudes(digits[i : i + config.batch].tolist(), rng)
+                synth.generate_magnitudes(
+                    digits[i : i + config.batch].tolist(), rng, config.temperature
+                )
                 for i in range(0, len(digits), config.batch)
             ]
         )

@@ -26,7 +26,8 @@ from app.bundle import (
 from training.classifier import JUDGE_FILE, logits_only, read_judge
 from training.config import TrainConfig
 from training.fit import FitResult
-from training.models import N_DIGITS
+from training.latents import fit_mixtures
+from training.models import N_DIGITS, one_hot
 
 log = logging.getLogger(__name__)
 
@@ -49,19 +50,13 @@ def to_onnx(model: keras.Model, inputs: dict[str, tuple[int, ...]], path: Path) 
     tf2onnx.convert.from_keras(model, input_signature=signature, opset=OPSET, output_path=str(path))
 
 
-def latent_statistics(result: FitResult) -> dict[str, LatentGaussian]:
-    """Per-digit mean and covariance of the training encodings, for /generate?digit=d."""
+def latent_statistics(result: FitResult, components: int) -> dict[str, LatentGaussian]:
+    """Per-digit mixtures of the training encodings, for /generate?digit=d."""
     train = result.split.train
-    images = result.data.images[train]
-    if result.vae.conditional:
-        return {}  # a conditional decoder samples z ~ N(0, I) for every digit
-    z_mean, _ = result.vae.encoder.predict(images, verbose=0)
-    stats = {}
-    for digit in DIGITS:
-        z = z_mean[result.data.digits[train] == digit].astype(np.float64)
-        cov = np.atleast_2d(np.cov(z, rowvar=False))
-        stats[str(digit)] = LatentGaussian(mean=z.mean(axis=0).tolist(), cov=cov.tolist())
-    return stats
+    images, digits = result.data.images[train], result.data.digits[train]
+    inputs = (images, one_hot(digits)) if result.vae.conditional else images
+    z_mean, _ = result.vae.encoder.predict(inputs, verbose=0)
+    return fit_mixtures(np.asarray(z_mean), digits, components)
 
 
 def scaling_statistics(result: FitResult) -> dict[str, DigitScale]:
@@ -100,11 +95,15 @@ def export_bundle(result: FitResult, config: TrainConfig) -> BundleMeta:
             conditional=conditional,
             latent_dim=config.latent_dim,
             parameters=int(result.vae.encoder.count_params() + result.vae.decoder.count_params()),
-            config={"widths": list(config.widths), "beta": config.beta},
+            config={
+                "widths": list(config.widths),
+                "beta": config.beta,
+                "latent_components": config.latent_components,
+            },
         ),
         contract=contract.to_dict(),
         scaling=scaling_statistics(result),
-        latent=latent_statistics(result),
+        latent=latent_statistics(result, config.latent_components),
         training={
             "dataset": config.layout,
             "data_path": str(config.data),

@@ -190,33 +190,47 @@ def _overlap_add(frames: np.ndarray, hop: int) -> np.ndarray:
     return out
 
 
+def _synthesise(frames_spec: np.ndarray, n_fft: int, hop: int) -> np.ndarray:
+    """Spectra [..., frames, bins] -> windowed, overlap-added, window-normalised signal in
+    the STFT's padded coordinates (sample n_fft // 2 is the clip's first)."""
+    frames = scipy.fft.irfft(frames_spec, n=n_fft, axis=-1)  # complex64 in -> float32 out
+    frames *= _hann(n_fft)
+    signal = _overlap_add(frames, hop)
+    signal *= _inverse_window_sum(n_fft, hop, frames.shape[-2])
+    return signal
+
+
 def istft(spec: np.ndarray, contract: Contract, length: int) -> np.ndarray:
     """Inverse of `stft` by windowed overlap-add ([..., bins, frames] -> [..., length]),
     equal to librosa.istft with center=True."""
     n_fft, hop = contract.n_fft, contract.hop_length
-    frames = scipy.fft.irfft(np.swapaxes(spec, -1, -2), n=n_fft, axis=-1).astype(np.float32)
-    frames *= _hann(n_fft)
-    out = _overlap_add(frames, hop)
-    out *= _inverse_window_sum(n_fft, hop, frames.shape[-2])
-    out = out[..., n_fft // 2 :]
+    out = _synthesise(np.swapaxes(spec, -1, -2), n_fft, hop)[..., n_fft // 2 :]
     if out.shape[-1] >= length:
         return out[..., :length]
     return np.pad(out, [(0, 0)] * (out.ndim - 1) + [(0, length - out.shape[-1])])
 
 
-def _reanalyse(spec: np.ndarray, contract: Contract, length: int) -> np.ndarray:
-    """stft(istft(spec, length)) without the intermediate trim, pad and copies: the
-    overlap-added signal is already in the STFT's padded coordinates."""
+@functools.lru_cache(maxsize=32)
+def _clip_weight(n_fft: int, hop: int, n_frames: int, length: int) -> np.ndarray:
+    """The overlap-add normalisation, zero outside the clip's `length` samples: one
+    multiply does what istft's crop and stft's zero padding do."""
+    weight = _inverse_window_sum(n_fft, hop, n_frames).copy()
+    weight[: n_fft // 2] = 0.0
+    weight[n_fft // 2 + length :] = 0.0
+    return weight
+
+
+def _reanalyse(frames_spec: np.ndarray, contract: Contract, length: int) -> np.ndarray:
+    """stft(istft(spec, length)) on spectra [..., frames, bins], without transposes,
+    trims, pads or intermediate copies: Griffin-Lim's inner step."""
     n_fft, hop = contract.n_fft, contract.hop_length
-    frames = scipy.fft.irfft(np.swapaxes(spec, -1, -2), n=n_fft, axis=-1).astype(np.float32)
-    frames *= _hann(n_fft)
+    frames = scipy.fft.irfft(frames_spec, n=n_fft, axis=-1)
+    window = _hann(n_fft)
+    frames *= window
     signal = _overlap_add(frames, hop)
-    signal *= _inverse_window_sum(n_fft, hop, frames.shape[-2])
-    padded = np.zeros((*signal.shape[:-1], length + n_fft), dtype=np.float32)
-    keep = slice(n_fft // 2, n_fft // 2 + min(length, signal.shape[-1] - n_fft // 2))
-    padded[..., keep] = signal[..., keep]
-    windows = np.lib.stride_tricks.sliding_window_view(padded, n_fft, axis=-1)[..., ::hop, :]
-    return np.swapaxes(scipy.fft.rfft(windows * _hann(n_fft), axis=-1), -1, -2)
+    signal *= _clip_weight(n_fft, hop, frames.shape[-2], length)
+    windows = np.lib.stride_tricks.sliding_window_view(signal, n_fft, axis=-1)[..., ::hop, :]
+    return scipy.fft.rfft(windows * window, axis=-1)
 
 
 def griffin_lim(
@@ -230,22 +244,27 @@ def griffin_lim(
 ) -> np.ndarray:
     """Fast Griffin-Lim (librosa's algorithm: momentum 0.99, and like librosa's `init`,
     a random initial phase or, with init=None, zero phase), vectorised over any leading
-    batch axes."""
+    batch axes. Internally spectra are [..., frames, bins] so every FFT runs on
+    contiguous rows."""
+    target = np.ascontiguousarray(np.swapaxes(magnitude, -1, -2), dtype=np.float32)
     if init == "random":
         rng = rng or np.random.default_rng()
-        angles = np.exp(2j * np.pi * rng.random(magnitude.shape)).astype(np.complex64)
+        turns = np.swapaxes(rng.random(magnitude.shape), -1, -2)  # drawn as [bins, frames]
+        spec = target * np.exp(2j * np.pi * turns).astype(np.complex64)
     elif init is None:
-        angles = np.ones(magnitude.shape, np.complex64)
+        spec = target.astype(np.complex64)
     else:
         raise ValueError(f"init must be 'random' or None, not {init!r}")
-    rebuilt = np.zeros_like(angles)
-    eps = np.finfo(np.float32).tiny
+    tiny = np.finfo(np.float32).tiny
+    keep = np.float32(momentum / (1.0 + momentum))
+    rebuilt = None
     for _ in range(n_iter):
-        previous = rebuilt
-        rebuilt = _reanalyse(magnitude * angles, contract, length)
-        angles = rebuilt - (momentum / (1.0 + momentum)) * previous
-        angles /= np.abs(angles) + eps
-    return istft(magnitude * angles, contract, length)
+        previous, rebuilt = rebuilt, _reanalyse(spec, contract, length)
+        spec = rebuilt.copy() if previous is None else rebuilt - keep * previous
+        spec *= target / (np.abs(spec) + tiny)  # the target magnitude with the new phase
+    n_fft = contract.n_fft
+    out = _synthesise(spec, n_fft, contract.hop_length)[..., n_fft // 2 : n_fft // 2 + length]
+    return np.pad(out, [(0, 0)] * (out.ndim - 1) + [(0, length - out.shape[-1])])
 
 
 # ---------------------------------------------------------------- dB and scaling

@@ -13,11 +13,18 @@ def main(argv: list[str] | None = None) -> None:
     soak.add_argument("--minutes", type=float, default=10.0)
     soak.add_argument("--out", type=Path, default=Path("reports/soak.json"))
     run = commands.add_parser("run", help="the speed benchmark (Markdown table + JSON)")
-    run.add_argument("--requests", type=int, default=200, help="requests per HTTP run")
+    run.add_argument("--requests", type=int, default=200, help="requests per httpx run")
     run.add_argument("--repeats", type=int, default=20, help="repeats per in-process figure")
     run.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16, 64])
     run.add_argument("--workers", type=int, nargs="+", default=[1], help="uvicorn workers")
     run.add_argument("--out", type=Path, default=Path("reports/bench.json"))
+    run.add_argument(
+        "--load",
+        choices=["auto", "wrk", "httpx"],
+        default="auto",
+        help="/generate load generator: wrk when installed (auto), or the async httpx client",
+    )
+    run.add_argument("--seconds", type=float, default=10.0, help="seconds per wrk run")
     args = parser.parse_args(argv)
     if args.command == "run":
         from benchmarks.speed import markdown
@@ -25,7 +32,7 @@ def main(argv: list[str] | None = None) -> None:
 
         result = run_bench(
             concurrencies=args.concurrency, requests=args.requests, repeats=args.repeats,
-            workers=args.workers, out=args.out,
+            workers=args.workers, out=args.out, load=args.load, seconds=args.seconds,
         )  # fmt: skip
         print(markdown(result))
     if args.command == "soak":

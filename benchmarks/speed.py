@@ -20,6 +20,7 @@ import numpy as np
 
 from app.contract import db_to_amplitude, unscale
 from app.synth import Synthesizer
+from benchmarks import wrk
 from benchmarks.load import closed_loop, summarise
 from benchmarks.server import REPO, Server
 from benchmarks.soak import UPLOAD
@@ -126,8 +127,16 @@ async def _reconstruct(client: httpx.AsyncClient, rng: random.Random):
 
 
 def over_http(
-    bundle: Path, concurrencies: list[int], requests: int, env: dict[str, str], workers: int
+    bundle: Path,
+    concurrencies: list[int],
+    requests: int,
+    env: dict[str, str],
+    workers: int,
+    load: str = "httpx",
+    seconds: float = 10.0,
 ) -> dict:
+    """/generate at each concurrency (wrk for `seconds`, or httpx for `requests`), then
+    /reconstruct of a 1 s upload (httpx), against a fresh server with `workers` workers."""
     extra = ["--workers", str(workers)] if workers > 1 else []
     server = Server(bundle, env, extra)
     try:
@@ -136,6 +145,11 @@ def over_http(
         rss_warm = _tree_rss(server)
         rows = {}
         for concurrency in concurrencies:
+            if load == "wrk":
+                rows[f"generate_c{concurrency}"] = wrk.generate_load(
+                    server.url, concurrency, seconds
+                )
+                continue
             count = max(requests, 4 * concurrency)
             samples, wall = asyncio.run(closed_loop(server.url, _generate, concurrency, count))
             rows[f"generate_c{concurrency}"] = summarise(samples, wall)
@@ -146,6 +160,7 @@ def over_http(
         server.stop()
     return {
         "workers": workers,
+        "load_generator": load,
         "cold_start_s": round(cold_start, 2),
         "rss_mb_per_worker_warm": rss_warm,
         "rss_mb_per_worker_after_load": rss_after,
@@ -171,15 +186,22 @@ def run(
     repeats: int = 20,
     workers: list[int] | None = None,
     out: Path | None = None,
+    load: str = "auto",
+    seconds: float = 10.0,
 ) -> dict:
     concurrencies = concurrencies or [1, 4, 16, 64]
+    if load == "auto":
+        load = "wrk" if wrk.available() else "httpx"
     env = {"AUDIOVAE_MAX_CONCURRENCY": "4", "AUDIOVAE_MAX_QUEUE": "32"}
     result = {
         "machine": machine(),
         "bundle": str(bundle),
         "seed_stack": seed_stack(bundle, repeats),
         "in_process": in_process(bundle, repeats),
-        "http": [over_http(bundle, concurrencies, requests, env, w) for w in (workers or [1])],
+        "http": [
+            over_http(bundle, concurrencies, requests, env, w, load, seconds)
+            for w in (workers or [1])
+        ],
     }
     ours = result["in_process"]["digit"]["total_ms"]
     seed_ms = result["seed_stack"].get("digit_ms")
@@ -213,6 +235,7 @@ def markdown(result: dict) -> str:
     for http in result["http"]:
         w = http["workers"]
         lines.append(f"| cold start to /readyz ({w} worker) | {http['cold_start_s']} s |")
+        lines.append(f"| load generator ({w} worker) | {http['load_generator']} |")
         lines.append(
             f"| resident memory per worker, warm / after load | {http['rss_mb_per_worker_warm']} / "
             f"{http['rss_mb_per_worker_after_load']} MB |"

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from benchmarks import wrk
 from benchmarks.__main__ import main
 from benchmarks.soak import soak
 
 
 def test_speed_benchmark_runs_and_reports(tmp_path, capsys):
     out = tmp_path / "bench.json"
-    main(["run", "--requests", "4", "--repeats", "1", "--concurrency", "1", "2", "--out", str(out)])
+    main(["run", "--requests", "4", "--repeats", "1", "--concurrency", "1", "2", "--load", "httpx",
+          "--out", str(out)])  # fmt: skip
     table = capsys.readouterr().out
     result = json.loads(out.read_text())
     assert result["machine"]["cores"] >= 1
@@ -33,3 +37,17 @@ def test_soak_runs_and_reports(tmp_path):
     assert result["overall"]["unexpected"] == 0
     assert result["rss_mb_start"] > 0 and result["rss_mb_end"] > 0
     assert json.loads((tmp_path / "soak.json").read_text())["per_minute"]
+
+
+@pytest.mark.skipif(not wrk.available(), reason="wrk is not installed (apt-get install wrk)")
+def test_speed_benchmark_with_wrk(tmp_path):
+    out = tmp_path / "bench.json"
+    main(["run", "--repeats", "1", "--requests", "4", "--concurrency", "2", "--load", "wrk",
+          "--seconds", "1", "--out", str(out)])  # fmt: skip
+    http = json.loads(out.read_text())["http"][0]
+    assert http["load_generator"] == "wrk"
+    run = http["runs"]["generate_c2"]
+    assert run["ok"] > 0 and run["unexpected"] == 0
+    assert run["ok"] + run["rejected_503"] == run["requests"]
+    assert 0 < run["p50_ms"] <= run["p99_ms"]
+    assert run["rtf"] > 0

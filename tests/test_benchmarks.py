@@ -23,7 +23,7 @@ def test_speed_benchmark_runs_and_reports(tmp_path, capsys):
     assert (
         result["in_process"]["sequence10"]["total_ms"] > result["in_process"]["digit"]["total_ms"]
     )
-    assert result["speedup_vs_seed_stack"] > 0
+    assert result["speedup_vs_seed_stack"] > 0 and result["speedup_at_service_default"] > 0
     runs = result["http"][0]["runs"]
     assert set(runs) == {"generate_c1", "generate_c2", "reconstruct_1s_c1"}
     assert all(r["unexpected"] == 0 and r["ok"] > 0 for r in runs.values())

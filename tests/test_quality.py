@@ -12,6 +12,7 @@ import pytest
 import soundfile as sf
 
 from app.bundle import CLASSIFIER_FILE, DECODER_FILE, ENCODER_FILE, read_meta
+from app.contract import Contract
 from app.synth import Synthesizer, one_hot
 from tests.conftest import Server
 from tests.factory import digit_clip, make_fsdd_tree
@@ -31,6 +32,7 @@ from training.evaluate import (
 )
 from training.export import export_bundle
 from training.fit import fit
+from training.second_opinion import SecondOpinion
 
 SPEAKERS = ("ann", "bob", "cy", "dee")
 
@@ -200,11 +202,15 @@ def test_evaluate_writes_bundle_evaluation_report_and_table(tree, judge, cvae, t
     assert ev["real"]["clips"] == 50 and 0.0 <= ev["real"]["accuracy"] <= 1.0
     assert ev["reconstruction"]["vae_sc"] > 0 and ev["reconstruction"]["inverted_lsd"] > 0
     assert len(ev["variants"]["generated"]) == len(ev["variants"]["real"]) >= 5
+    second = ev["second_opinion"]
+    assert second["real"] >= 0.8  # the synthetic digits are distinct tones: easy to tell apart
+    assert 0.0 <= second["generated"] <= 1.0 and 0.0 <= second["reconstruction"] <= 1.0
     report = tmp_path / "reports" / "cvae"
     for name in ("index.md", "spectrograms.png", "latent.png", "confusion.png", "curves.png"):
         assert (report / name).stat().st_size > 0, name
     table = write_comparison([config.out], tmp_path / "results.md").read_text()
     assert "| cvae | cvae (conditional) | 3 |" in table
+    assert "MFCC + SVM" in table
     assert "Better sound from the same magnitudes" in table
 
 
@@ -231,3 +237,21 @@ def test_service_serves_a_conditional_bundle(cvae):
             assert response.status_code == 422
     finally:
         server.stop()
+
+
+def test_second_opinion_tells_tones_apart_and_not_noise():
+    contract = Contract()
+    rng = np.random.default_rng(0)
+    bins, frames = contract.image_shape
+
+    def clips(n: int, digits: np.ndarray) -> np.ndarray:
+        db = np.full((n, bins, frames), -80.0) + 3.0 * rng.standard_normal((n, bins, frames))
+        for i, d in enumerate(digits):
+            db[i, 10 + 20 * d : 14 + 20 * d] = 0.0  # each digit a band of its own
+        return db
+
+    digits = np.repeat(np.arange(10), 8)
+    recogniser = SecondOpinion(contract).fit(clips(80, digits), digits)
+    assert recogniser.accuracy(clips(80, digits), digits) >= 0.95
+    noise = np.full((80, bins, frames), -80.0) + 3.0 * rng.standard_normal((80, bins, frames))
+    assert recogniser.accuracy(noise, digits) <= 0.3  # no band: no better than a guess

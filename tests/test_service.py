@@ -57,7 +57,8 @@ def test_unseeded_requests_report_a_seed_that_reproduces_them(client):
 
 
 def test_temperature_zero_is_the_digits_mean(client):
-    """At temperature 0 the latent is fixed, so only the Griffin-Lim phase (seeded) varies."""
+    """At temperature 0 the latent is the mean of a mixture component (picked by the seed),
+    so the same seed gives the same bytes."""
     a = generate(client, digit=2, temperature=0, seed=1)
     b = generate(client, digit=2, temperature=0, seed=1)
     assert a.content == b.content
@@ -296,6 +297,20 @@ def test_capacity_bound_gives_503_with_retry_after():
         with httpx.Client(base_url=server.url) as c:  # and it recovers
             assert c.post("/generate", params={"digit": 0}).status_code == 200
             assert 'audiovae_rejected_total{reason="capacity"}' in c.get("/metrics").text
+    finally:
+        server.stop()
+
+
+def test_synthesis_defaults_come_from_settings():
+    server = Server(DEFAULT_BUNDLE, {"AUDIOVAE_TEMPERATURE": "0.5", "AUDIOVAE_GL_ITERS": "8"})
+    try:
+        server.wait_ready()
+        response = httpx.post(f"{server.url}/generate?digit=1")
+        assert response.status_code == 200
+        assert response.headers["x-temperature"] == "0.5"
+        assert response.headers["x-gl-iters"] == "8"
+        asked = httpx.post(f"{server.url}/generate", params={"digit": 1, "temperature": 1})
+        assert asked.headers["x-temperature"] == "1"
     finally:
         server.stop()
 

@@ -37,6 +37,7 @@ from app.contract import (
 from app.synth import Synthesizer
 from training.classifier import JUDGE_FILE, read_judge
 from training.data import list_clips, load_dataset
+from training.second_opinion import SecondOpinion
 
 log = logging.getLogger(__name__)
 
@@ -215,6 +216,16 @@ def held_out(config: EvalConfig, speakers: list[str], contract: Contract):
     return data.subset(index), waves
 
 
+def fit_second_opinion(
+    config: EvalConfig, held_out_speakers: list[str], contract: Contract
+) -> SecondOpinion:
+    """The MFCC + SVM recogniser, fitted on the judge's training speakers' real clips."""
+    data = load_dataset(config.data, config.layout, contract, config.cache_dir)
+    train = ~np.isin(data.speakers, held_out_speakers)
+    db = unscale(data.images[train], data.db_min[train, None, None], data.db_max[train, None, None])
+    return SecondOpinion(contract, seed=config.seed).fit(db, data.digits[train])
+
+
 def reconstruct_batch(
     synth: Synthesizer, waves: np.ndarray, gl_iters: int, seed: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -277,7 +288,7 @@ def evaluate_bundle(config: EvalConfig) -> dict:
             for i in range(0, len(digits), config.batch)
         ]
     )
-    gen_images, _ = features(waves, contract)
+    gen_images, gen_db = features(waves, contract)
     gen_logits, gen_emb = judge(gen_images)
     gen_pred = gen_logits.argmax(axis=1)
 
@@ -288,6 +299,9 @@ def evaluate_bundle(config: EvalConfig) -> dict:
     rec_images, rec_db = features(rec_waves, contract)
     rec_logits, _ = judge(rec_images)
     rec_mag = 10.0 ** (rec_db / 20.0)
+
+    # A second opinion from an unrelated recogniser (MFCC + SVM) on the same clips.
+    second = fit_second_opinion(config, speakers, contract)
 
     def acc(logits, truth):
         return float(np.mean(logits.argmax(axis=1) == truth))
@@ -342,6 +356,12 @@ def evaluate_bundle(config: EvalConfig) -> dict:
             ),
         },
     }
+    evaluation["second_opinion"] = {
+        "recogniser": "MFCC summary + RBF SVM (training/second_opinion.py)",
+        "real": second.accuracy(real_db, rdigits),
+        "generated": second.accuracy(gen_db, digits),
+        "reconstruction": second.accuracy(rec_db, rdigits),
+    }
     if config.variants:
         rng = np.random.default_rng(config.seed)
         gen_mag = np.concatenate(
@@ -383,6 +403,16 @@ def summary(name: str, ev: dict) -> str:
         f"IS {g['inception_score']:.2f} (real {r['inception_score']:.2f}), "
         f"Frechet {g['frechet_mean']:.1f}, spread ratio {g['spread_ratio']:.2f}; "
         f"reconstructions {rec['accuracy']:.3f} vs originals {r['accuracy']:.3f}"
+        + _second_summary(ev.get("second_opinion"))
+    )
+
+
+def _second_summary(second: dict | None) -> str:
+    if not second:
+        return ""
+    return (
+        f"; second opinion (MFCC + SVM): generated {second['generated']:.3f}, "
+        f"reconstructions {second['reconstruction']:.3f}, real {second['real']:.3f}"
     )
 
 
@@ -406,11 +436,14 @@ def write_comparison(bundles: list[Path], out: Path) -> Path:
         variants = ev.get("variants") or variants
         kind = meta.model.kind + (" (conditional)" if meta.model.conditional else "")
         minutes = t.get("seconds", float("nan")) / 60
+        second = ev.get("second_opinion", {}).get("generated")
+        second_text = "n/a" if second is None else f"{second:.3f}"
         rows.append(
             f"| {meta.name} | {kind} | {meta.model.latent_dim}"
             f" | {meta.model.parameters / 1e6:.2f} M | {_mb(folder, meta):.1f}"
             f" | {t.get('best_epoch')}/{t.get('epochs')} | {minutes:.1f}"
-            f" | **{g['accuracy']:.3f}** | {g['min_digit_accuracy']:.3f}"
+            f" | {ev.get('temperature', 1.0):g} | **{g['accuracy']:.3f}**"
+            f" | {g['min_digit_accuracy']:.3f} | {second_text}"
             f" | {g['inception_score']:.2f} | {g['frechet_mean']:.1f} | {g['spread_ratio']:.2f}"
             f" | {rec['accuracy']:.3f} | {rec['vae_lsd']:.2f} | {rec['vae_sc']:.3f}"
             f" | {rec['inverted_lsd']:.2f} | {rec['inverted_sc']:.3f} |"
@@ -427,12 +460,15 @@ def write_comparison(bundles: list[Path], out: Path) -> Path:
         "row's training budget is in its `best/epochs` and `train min` columns (wall-clock on "
         "2 shared cores, so only roughly comparable). Frechet distances are between judge "
         "embeddings (32-D) of generated and real held-out clips of the same digit; spread is "
-        "the mean distance to the digit's centroid, generated over real (1 = as varied).",
+        "the mean distance to the digit's centroid, generated over real (1 = as varied). The "
+        "MFCC + SVM column is a second, unrelated recogniser (training/second_opinion.py) "
+        "fitted on the same training speakers.",
         "",
-        "| bundle | model | latent | params | MB (VAE) | best/epochs | train min | gen. accuracy "
-        "| worst digit | IS | Frechet (mean over digits) | spread gen/real | recon. accuracy "
+        "| bundle | model | latent | params | MB (VAE) | best/epochs | train min | temperature "
+        "| gen. accuracy | worst digit | gen. accuracy, MFCC + SVM | IS "
+        "| Frechet (mean over digits) | spread gen/real | recon. accuracy "
         "| LSD VAE (dB) | SC VAE | LSD after GL | SC after GL (level-aligned) |",
-        "|" + "---|" * 17,
+        "|" + "---|" * 19,
         *rows,
         "",
         f"Real held-out clips (ceiling): judge accuracy {ceiling['accuracy']:.3f}, "

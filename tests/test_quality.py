@@ -16,7 +16,16 @@ from app.contract import Contract
 from app.synth import Synthesizer, one_hot
 from tests.conftest import Server
 from tests.factory import digit_clip, make_fsdd_tree
-from training.classifier import JUDGE_FILE, JudgeConfig, export_classifier, train_classifier
+from training.classifier import (
+    JUDGE_FILE,
+    JudgeConfig,
+    _mel_matrix,
+    _resample,
+    augment,
+    build_classifier,
+    export_classifier,
+    train_classifier,
+)
 from training.config import TrainConfig
 from training.evaluate import (
     EvalConfig,
@@ -73,6 +82,45 @@ def test_log_spectral_distance_and_spectral_convergence():
 def test_gate_silences_only_quiet_bins():
     mag = np.array([[[1.0, 0.01, 0.0005]]], np.float32)  # 0, -40, -66 dB re the peak
     np.testing.assert_array_equal(gate(mag, -60.0), np.array([[[1.0, 0.01, 0.0]]], np.float32))
+
+
+# ---------------------------------------------------------------- the judge's augmentation
+
+
+def test_resample_stretches_frequency_and_time():
+    images = np.zeros((2, 10, 8), np.float32)
+    images[:, 4, :] = 1.0  # a tone in bin 4
+    warped = _resample(images, np.array([1.0, 1.25]), axis=1)
+    np.testing.assert_allclose(warped[0], images[0])  # factor 1: unchanged
+    assert warped[1, :, 0].argmax() == 5  # bin 4 x 1.25
+    onset = np.zeros((1, 3, 8), np.float32)
+    onset[0, :, 2] = 1.0
+    slow = _resample(onset, np.array([2.0]), axis=2)
+    np.testing.assert_allclose(slow[0, 0], [0, 0, 0, 0.5, 1.0, 0.5, 0, 0])  # frame 2 -> 4
+
+
+def test_augment_keeps_the_image_range_and_shape():
+    images = np.random.default_rng(4).uniform(0, 1, (3, 257, 69)).astype(np.float32)
+    out = augment(images, np.random.default_rng(5), warp=0.2, stretch=0.2)
+    assert out.shape == images.shape and out.dtype == np.float32
+    assert out.min() >= 0.0 and out.max() <= 1.0
+
+
+def test_mel_bands_are_weighted_means_of_the_judged_bins():
+    bands = _mel_matrix(257, 22050)
+    np.testing.assert_allclose(bands.sum(axis=0), 1.0, rtol=1e-5)  # every band a mean
+    assert (bands >= 0).all() and not bands[128:].any()  # nothing above 5.5 kHz
+
+
+@pytest.mark.parametrize("frontend", ["linear", "mel"])
+def test_utterance_mean_removes_a_fixed_spectral_tilt(frontend):
+    rng = np.random.default_rng(6)
+    images = rng.uniform(0.2, 0.8, (2, 257, 69)).astype(np.float32)
+    tilted = images + rng.uniform(-0.2, 0.2, (1, 257, 1)).astype(np.float32)  # per bin, all time
+    for norm, invariant in (("cmn", True), ("none", False)):
+        model = build_classifier((257, 69), norm=norm, frontend=frontend)
+        a, b = (np.asarray(model(x)[0]) for x in (images, tilted))
+        assert np.allclose(a, b, atol=1e-4) is invariant, norm
 
 
 # ---------------------------------------------------------------- judge, conv VAEs, evaluation

@@ -71,6 +71,10 @@ def _parser() -> argparse.ArgumentParser:
     judge.add_argument("--test-speakers", nargs="+", default=["theo"])
     judge.add_argument("--epochs", type=int, default=25)
     judge.add_argument("--seed", type=int, default=7)
+    judge.add_argument("--norm", choices=["none", "cmn", "cmvn"], default="none")
+    judge.add_argument("--frontend", choices=["linear", "mel"], default="mel")
+    judge.add_argument("--warp", type=float, default=0.1, help="frequency warp +-")
+    judge.add_argument("--stretch", type=float, default=0.15, help="time +-")
     judge.add_argument("--cache-dir", type=Path, default=TrainConfig.cache_dir)
 
     evaluate = commands.add_parser("evaluate", help="measure a bundle with the judge")
@@ -189,6 +193,10 @@ def _classifier(args: argparse.Namespace) -> None:
         test_speakers=tuple(args.test_speakers),
         epochs=args.epochs,
         seed=args.seed,
+        norm=args.norm,
+        frontend=args.frontend,
+        warp=args.warp,
+        stretch=args.stretch,
         cache_dir=args.cache_dir,
     )
     model, facts = train_classifier(config)

@@ -7,7 +7,7 @@ PORT   ?= 8000
 FSDD   ?= ../shared/data/fsdd
 # The speaker no VAE and not the judge ever trains on: every reported figure is on this voice.
 HELD_OUT ?= theo
-EPOCHS   ?= 40
+EPOCHS   ?= 60
 CMP_EPOCHS ?= 10
 
 .PHONY: serve test lint default-bundle study-bundle judge results clean bench soak audit
@@ -44,7 +44,7 @@ judge: $(BIN)/.dev
 		--out models/judge
 
 # Retrain the shipped default bundle on FSDD: the digit-conditional conv VAE (see
-# docs/results.md; 17 minutes on 2 busy cores), then evaluate it (report in reports/default/).
+# docs/results.md; about 20 minutes on 2 cores), then evaluate it (report in reports/default/).
 default-bundle: $(BIN)/.dev
 	$(BIN)/python -m training fit --data $(FSDD) --layout fsdd --model cvae \
 		--latent-dim 16 --epochs $(EPOCHS) --kl-warmup 10 --split speaker \

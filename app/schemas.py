@@ -47,7 +47,7 @@ class GenerateFields(OutputOptions):
         ge=0.0,
         le=10.0,
         allow_inf_nan=False,
-        description="scales the latent spread; 0 = a mode's mean (server default 1)",
+        description="scales the latent spread; 0 = a mode's mean (server default 0.6)",
     )
     gap_ms: float | None = Field(
         None,

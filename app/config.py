@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     max_concurrency: int = Field(4, ge=1, description="requests synthesised at once")
     max_queue: int = Field(16, ge=0, description="requests waiting beyond that; more get 503")
     retry_after_seconds: int = Field(1, ge=1)
+    reject_delay_seconds: float = Field(
+        0.25, ge=0, le=5, description="how long a refused request waits for its 503 (tarpit)"
+    )
 
     # Synthesis defaults and bounds.
     gl_iters: int = Field(32, ge=1, le=256, description="default Griffin-Lim iterations")

@@ -3,6 +3,7 @@ pool, inside a bounded capacity, so the event loop keeps answering."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from typing import Annotated, Any
 
@@ -55,6 +56,10 @@ async def _cpu(request: Request, fn, *args):
             return await run_in_threadpool(fn, *args)
     except Overloaded:
         metrics.REJECTED.labels("capacity").inc()
+        # Hold the refusal back a little: a client that retries at once (ignoring
+        # Retry-After) would otherwise keep the event loop, and the GIL, busy answering 503s
+        # and starve the requests already admitted. Waiting here costs no CPU.
+        await asyncio.sleep(settings.reject_delay_seconds)
         retry = str(settings.retry_after_seconds)
         raise ProblemError(
             503, "the service is at capacity; retry shortly", {"Retry-After": retry}

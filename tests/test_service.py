@@ -279,7 +279,9 @@ def test_oversized_chunked_upload_refused_while_reading(server):
 
 
 def test_capacity_bound_gives_503_with_retry_after():
-    server = Server(DEFAULT_BUNDLE, {"AUDIOVAE_MAX_CONCURRENCY": "1", "AUDIOVAE_MAX_QUEUE": "0"})
+    env = {"AUDIOVAE_MAX_CONCURRENCY": "1", "AUDIOVAE_MAX_QUEUE": "0",
+           "AUDIOVAE_REJECT_DELAY_SECONDS": "0.3"}  # fmt: skip
+    server = Server(DEFAULT_BUNDLE, env)
     try:
         server.wait_ready()
 
@@ -294,6 +296,7 @@ def test_capacity_bound_gives_503_with_retry_after():
         refused = next(r for r in responses if r.status_code == 503)
         assert_problem(refused, 503, "capacity")
         assert refused.headers["retry-after"] == "1"
+        assert refused.elapsed.total_seconds() >= 0.3  # held back, so retry storms stay slow
         with httpx.Client(base_url=server.url) as c:  # and it recovers
             assert c.post("/generate", params={"digit": 0}).status_code == 200
             assert 'audiovae_rejected_total{reason="capacity"}' in c.get("/metrics").text

@@ -210,27 +210,16 @@ def istft(spec: np.ndarray, contract: Contract, length: int) -> np.ndarray:
     return np.pad(out, [(0, 0)] * (out.ndim - 1) + [(0, length - out.shape[-1])])
 
 
-@functools.lru_cache(maxsize=32)
-def _clip_weight(n_fft: int, hop: int, n_frames: int, length: int) -> np.ndarray:
-    """The overlap-add normalisation, zero outside the clip's `length` samples: one
-    multiply does what istft's crop and stft's zero padding do."""
-    weight = _inverse_window_sum(n_fft, hop, n_frames).copy()
-    weight[: n_fft // 2] = 0.0
-    weight[n_fft // 2 + length :] = 0.0
-    return weight
-
-
 def _reanalyse(frames_spec: np.ndarray, contract: Contract, length: int) -> np.ndarray:
     """stft(istft(spec, length)) on spectra [..., frames, bins], without transposes,
     trims, pads or intermediate copies: Griffin-Lim's inner step."""
     n_fft, hop = contract.n_fft, contract.hop_length
-    frames = scipy.fft.irfft(frames_spec, n=n_fft, axis=-1)
-    window = _hann(n_fft)
-    frames *= window
-    signal = _overlap_add(frames, hop)
-    signal *= _clip_weight(n_fft, hop, frames.shape[-2], length)
+    signal = _synthesise(frames_spec, n_fft, hop)
+    # What istft's crop and stft's zero padding would do: silence outside the clip.
+    signal[..., : n_fft // 2] = 0.0
+    signal[..., n_fft // 2 + length :] = 0.0
     windows = np.lib.stride_tricks.sliding_window_view(signal, n_fft, axis=-1)[..., ::hop, :]
-    return scipy.fft.rfft(windows * window, axis=-1)
+    return scipy.fft.rfft(windows * _hann(n_fft), axis=-1)
 
 
 def griffin_lim(
@@ -262,9 +251,7 @@ def griffin_lim(
         previous, rebuilt = rebuilt, _reanalyse(spec, contract, length)
         spec = rebuilt.copy() if previous is None else rebuilt - keep * previous
         spec *= target / (np.abs(spec) + tiny)  # the target magnitude with the new phase
-    n_fft = contract.n_fft
-    out = _synthesise(spec, n_fft, contract.hop_length)[..., n_fft // 2 : n_fft // 2 + length]
-    return np.pad(out, [(0, 0)] * (out.ndim - 1) + [(0, length - out.shape[-1])])
+    return istft(np.swapaxes(spec, -1, -2), contract, length)
 
 
 # ---------------------------------------------------------------- dB and scaling

@@ -36,3 +36,28 @@ def server() -> Iterator[Server]:
 def client(server: Server) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.url, timeout=30.0) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory):
+    """A tiny real training run (MLP, latent 3) exported as a bundle: (config, result, meta).
+    Training imports stay inside, so service-only test runs never load TensorFlow."""
+    from tests.factory import make_fsdd_tree
+    from training.config import TrainConfig
+    from training.export import export_bundle
+    from training.fit import fit
+
+    root = tmp_path_factory.mktemp("train")
+    config = TrainConfig(
+        data=make_fsdd_tree(root / "fsdd", speakers=("ann", "bob", "cy", "dee"), takes=6),
+        out=root / "bundle",
+        latent_dim=3,
+        widths=(32, 16),
+        epochs=3,
+        batch_size=16,
+        cache_dir=root / "cache",
+        run_dir=root / "runs",
+    )
+    result = fit(config)
+    meta = export_bundle(result, config)
+    return config, result, meta

@@ -13,27 +13,13 @@ from app.bundle import DECODER_FILE, ENCODER_FILE, META_FILE, read_meta
 from app.synth import Synthesizer
 from tests.factory import make_fsdd_tree
 from training.__main__ import main as cli
-from training.config import TrainConfig
-from training.export import export_bundle
-from training.fit import fit
 from training.latents import fit_mixtures
 
 
-@pytest.fixture(scope="module")
-def bundle(tmp_path_factory):
-    root = tmp_path_factory.mktemp("latents")
-    config = TrainConfig(
-        data=make_fsdd_tree(root / "fsdd", speakers=("ann", "bob", "cy", "dee"), takes=6),
-        out=root / "bundle",
-        latent_dim=2,
-        widths=(16,),
-        epochs=1,
-        batch_size=32,
-        cache_dir=root / "cache",
-        run_dir=root / "runs",
-    )
-    export_bundle(fit(config), config)
-    return config
+@pytest.fixture()
+def bundle(trained):
+    """The shared tiny training run's config (latent 3); tests copy its bundle to change it."""
+    return trained[0]
 
 
 def test_fit_mixtures_finds_each_digits_clusters():
@@ -59,10 +45,10 @@ def test_service_samples_components_by_weight(bundle, tmp_path):
     folder = tmp_path / "mixture"
     shutil.copytree(bundle.out, folder)
     meta = json.loads((folder / META_FILE).read_text())
-    tiny = [[1e-12, 0.0], [0.0, 1e-12]]
+    tiny = (1e-12 * np.eye(3)).tolist()
     meta["latent"]["4"] = [
-        {"weight": 0.25, "mean": [3.0, 0.0], "cov": tiny},
-        {"weight": 0.75, "mean": [-3.0, 0.0], "cov": tiny},
+        {"weight": 0.25, "mean": [3.0, 0.0, 0.0], "cov": tiny},
+        {"weight": 0.75, "mean": [-3.0, 0.0, 0.0], "cov": tiny},
     ]
     (folder / META_FILE).write_text(json.dumps(meta))
     synth = Synthesizer(folder)
@@ -79,13 +65,13 @@ def test_a_single_gaussian_per_digit_still_loads(bundle, tmp_path):
     folder = tmp_path / "single"
     shutil.copytree(bundle.out, folder)
     meta = json.loads((folder / META_FILE).read_text())
-    meta["latent"] = {d: {"mean": [0.5, -0.5], "cov": [[1.0, 0.0], [0.0, 1.0]]} for d in
+    meta["latent"] = {d: {"mean": [0.5, -0.5, 0.0], "cov": np.eye(3).tolist()} for d in
                       meta["latent"]}  # fmt: skip
     (folder / META_FILE).write_text(json.dumps(meta))
     synth = Synthesizer(folder)
     assert [len(m) for m in synth.meta.latent.values()] == [1] * 10
     z = synth.sample_latents([1] * 3, np.random.default_rng(0), temperature=0.0)
-    np.testing.assert_array_equal(z, [[0.5, -0.5]] * 3)
+    np.testing.assert_array_equal(z, [[0.5, -0.5, 0.0]] * 3)
 
 
 def test_cli_refits_a_bundles_mixtures_without_touching_its_models(bundle, tmp_path):

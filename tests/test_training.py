@@ -12,27 +12,6 @@ from app.bundle import DECODER_FILE, ENCODER_FILE, read_meta, sha256_file
 from app.synth import Synthesizer
 from tests.factory import make_fsdd_tree
 from training.__main__ import main as cli
-from training.config import TrainConfig
-from training.export import export_bundle
-from training.fit import fit
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    root = tmp_path_factory.mktemp("train")
-    config = TrainConfig(
-        data=make_fsdd_tree(root / "fsdd", speakers=("ann", "bob", "cy", "dee"), takes=6),
-        out=root / "bundle",
-        latent_dim=3,
-        widths=(32, 16),
-        epochs=3,
-        batch_size=16,
-        cache_dir=root / "cache",
-        run_dir=root / "runs",
-    )
-    result = fit(config)
-    meta = export_bundle(result, config)
-    return config, result, meta
 
 
 def test_training_reports_losses_per_split(trained):

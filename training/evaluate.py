@@ -36,7 +36,7 @@ from app.contract import (
 )
 from app.synth import Synthesizer
 from training.classifier import JUDGE_FILE, read_judge
-from training.data import list_clips, load_dataset
+from training.data import Dataset, list_clips, load_dataset
 from training.second_opinion import SecondOpinion
 
 log = logging.getLogger(__name__)
@@ -205,9 +205,8 @@ def measure_variants(
 # ---------------------------------------------------------------- the evaluation
 
 
-def held_out(config: EvalConfig, speakers: list[str], contract: Contract):
-    """The held-out speakers' features (from the cache) and their waveforms, clip length."""
-    data = load_dataset(config.data, config.layout, contract, config.cache_dir)
+def held_out(config: EvalConfig, data: Dataset, speakers: list[str], contract: Contract):
+    """The held-out speakers' features (from `data`) and their waveforms, clip length."""
     clips = list_clips(config.data, config.layout)
     index = np.flatnonzero(np.isin(data.speakers, speakers))
     waves = np.stack(
@@ -217,13 +216,12 @@ def held_out(config: EvalConfig, speakers: list[str], contract: Contract):
 
 
 def fit_second_opinion(
-    config: EvalConfig, held_out_speakers: list[str], contract: Contract
+    data: Dataset, held_out_speakers: list[str], contract: Contract, seed: int
 ) -> SecondOpinion:
     """The MFCC + SVM recogniser, fitted on the judge's training speakers' real clips."""
-    data = load_dataset(config.data, config.layout, contract, config.cache_dir)
     train = ~np.isin(data.speakers, held_out_speakers)
     db = unscale(data.images[train], data.db_min[train, None, None], data.db_max[train, None, None])
-    return SecondOpinion(contract, seed=config.seed).fit(db, data.digits[train])
+    return SecondOpinion(contract, seed=seed).fit(db, data.digits[train])
 
 
 def reconstruct_batch(
@@ -259,7 +257,8 @@ def evaluate_bundle(config: EvalConfig) -> dict:
         log.warning(
             "%s may have trained on %s: held-out figures are optimistic", meta.name, speakers
         )
-    real, real_waves = held_out(config, speakers, contract)
+    data = load_dataset(config.data, config.layout, contract, config.cache_dir)
+    real, real_waves = held_out(config, data, speakers, contract)
     rdigits = real.digits
     real_mag = image_to_magnitude(
         real.images, real.db_min[:, None, None], real.db_max[:, None, None]
@@ -301,7 +300,7 @@ def evaluate_bundle(config: EvalConfig) -> dict:
     rec_mag = 10.0 ** (rec_db / 20.0)
 
     # A second opinion from an unrelated recogniser (MFCC + SVM) on the same clips.
-    second = fit_second_opinion(config, speakers, contract)
+    second = fit_second_opinion(data, speakers, contract, config.seed)
 
     def acc(logits, truth):
         return float(np.mean(logits.argmax(axis=1) == truth))

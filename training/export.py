@@ -50,7 +50,7 @@ def to_onnx(model: keras.Model, inputs: dict[str, tuple[int, ...]], path: Path) 
     tf2onnx.convert.from_keras(model, input_signature=signature, opset=OPSET, output_path=str(path))
 
 
-def latent_statistics(result: FitResult, components: int) -> dict[str, LatentGaussian]:
+def latent_statistics(result: FitResult, components: int) -> dict[str, list[LatentGaussian]]:
     """Per-digit mixtures of the training encodings, for /generate?digit=d."""
     train = result.split.train
     images, digits = result.data.images[train], result.data.digits[train]

@@ -20,15 +20,13 @@ from pathlib import Path
 import numpy as np
 from sklearn.mixture import GaussianMixture
 
-from app.bundle import LatentGaussian, read_meta, write_meta
+from app.bundle import DIGITS, LatentGaussian, read_meta, write_meta
 from app.synth import Synthesizer
 from training.config import TrainConfig
 from training.data import length_filter, load_dataset
 from training.fit import split_data
 
 log = logging.getLogger(__name__)
-
-DIGITS = range(10)
 
 
 def fit_mixtures(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import onnxruntime as ort
@@ -12,6 +13,7 @@ from app.bundle import DECODER_FILE, ENCODER_FILE, read_meta, sha256_file
 from app.synth import Synthesizer
 from tests.factory import make_fsdd_tree
 from training.__main__ import main as cli
+from training.fit import TimeBudget
 
 
 def test_training_reports_losses_per_split(trained):
@@ -83,7 +85,9 @@ def test_cli_trains_and_exports(tmp_path):
             "--widths",
             "8",
             "--epochs",
-            "1",
+            "50",
+            "--minutes",  # a budget one epoch already overruns: training stops after it
+            "0.0001",
             "--split",
             "speaker",
             "--test-speakers",
@@ -98,3 +102,18 @@ def test_cli_trains_and_exports(tmp_path):
     assert meta["training"]["split"] == "speaker"
     assert meta["training"]["clips"]["test"] > 0
     assert meta["model"]["config"]["widths"] == [8]
+    assert meta["training"]["epochs_run"] == 1
+    assert meta["training"]["minutes_budget"] == 0.0001
+
+
+def test_time_budget_stops_before_an_epoch_would_overrun():
+    now = [0.0]
+    budget = TimeBudget(minutes=1.0, clock=lambda: now[0])
+    budget.set_model(SimpleNamespace(stop_training=False))
+    budget.on_train_begin()
+    for epoch, seconds in enumerate([10.0, 20.0, 15.0]):
+        budget.on_epoch_begin(epoch)
+        now[0] += seconds
+        budget.on_epoch_end(epoch)
+        # after 10 s: 10 + 10 fits; after 30 s: 30 + 20 fits; after 45 s: 45 + 20 does not
+        assert budget.model.stop_training is (epoch == 2)

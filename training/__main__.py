@@ -28,6 +28,13 @@ def _parser() -> argparse.ArgumentParser:
         "(default 1024 512 256), filters per stride-2 convolution for conv/cvae (16 32 64)",
     )
     fit.add_argument("--epochs", type=int, default=TrainConfig.epochs)
+    fit.add_argument(
+        "--minutes",
+        type=float,
+        default=None,
+        help="wall-clock training budget: stop before an epoch that would overrun it "
+        "(--epochs stays the cap)",
+    )
     fit.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
     fit.add_argument("--learning-rate", type=float, default=TrainConfig.learning_rate)
     fit.add_argument("--beta", type=float, default=TrainConfig.beta, help="KL weight")
@@ -87,6 +94,9 @@ def _parser() -> argparse.ArgumentParser:
         "--gl-iters", type=int, default=None, help="default: the service's (AUDIOVAE_GL_ITERS)"
     )
     evaluate.add_argument("--temperature", type=float, default=None, help="default: the service's")
+    evaluate.add_argument(
+        "--sharpen", type=float, default=None, help="post-filter power; default: the service's"
+    )
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--variants", action="store_true", help="also measure inversions")
     evaluate.add_argument("--no-report", action="store_true")
@@ -124,10 +134,12 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "evaluate":
         from training.evaluate import EvalConfig, evaluate_bundle
 
-        overrides = {
-            k: v for k, v in (("gl_iters", args.gl_iters), ("temperature", args.temperature))
-            if v is not None
-        }  # fmt: skip
+        given = {
+            "gl_iters": args.gl_iters,
+            "temperature": args.temperature,
+            "sharpen": args.sharpen,
+        }
+        overrides = {k: v for k, v in given.items() if v is not None}
         evaluate_bundle(
             EvalConfig(
                 bundle=args.bundle,
@@ -159,6 +171,7 @@ def main(argv: list[str] | None = None) -> None:
         latent_dim=args.latent_dim,
         widths=tuple(args.widths or DEFAULT_WIDTHS[args.model]),
         epochs=args.epochs,
+        minutes=args.minutes,
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,
         beta=args.beta,

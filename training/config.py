@@ -17,6 +17,7 @@ class TrainConfig:
     latent_dim: int = 2
     widths: tuple[int, ...] = (1024, 512, 256)
     epochs: int = 60
+    minutes: float | None = None  # wall-clock budget: no epoch starts that would overrun it
     batch_size: int = 64
     learning_rate: float = 1e-3
     beta: float = 1.0  # KL weight (1 = the study's ELBO)

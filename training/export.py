@@ -111,6 +111,8 @@ def export_bundle(result: FitResult, config: TrainConfig) -> BundleMeta:
             "test_speakers": list(config.test_speakers),
             "clips": {"train": len(split.train), "val": len(split.val), "test": len(split.test)},
             "epochs": config.epochs,
+            "epochs_run": len(result.history["loss"]),
+            "minutes_budget": config.minutes,
             "best_epoch": result.best_epoch,
             "batch_size": config.batch_size,
             "learning_rate": config.learning_rate,

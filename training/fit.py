@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import keras
@@ -33,6 +34,29 @@ class FitResult:
     best_epoch: int
     losses: dict[str, float]  # train / val / test ELBO, evaluated with the best weights
     seconds: float = 0.0  # wall-clock training time
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Stops training before an epoch that would overrun `minutes` of wall-clock time, so
+    models of very different cost can be compared at the same budget."""
+
+    def __init__(self, minutes: float, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.seconds, self.clock = 60 * minutes, clock
+        self.started = self.epoch_started = self.longest = 0.0
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.started = self.epoch_started = self.clock()
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.epoch_started = self.clock()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        now = self.clock()
+        self.longest = max(self.longest, now - self.epoch_started)
+        if now - self.started + self.longest > self.seconds:
+            log.info("time budget: stopping after epoch %d", epoch + 1)
+            self.model.stop_training = True
 
 
 def split_data(data: Dataset, config: TrainConfig) -> Split:
@@ -83,6 +107,8 @@ def fit(config: TrainConfig) -> FitResult:
     ]
     if config.kl_warmup > 0:
         callbacks.append(KLWarmUp(config.beta, config.kl_warmup))
+    if config.minutes is not None:
+        callbacks.append(TimeBudget(config.minutes))
     started = time.monotonic()
     history = vae.fit(
         x_train,

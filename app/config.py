@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     # 0.6: on the default model, generated digits are still more varied than real ones
     # (spread ratio 1.08) and the judge recognises more of them (docs/results.md).
     temperature: float = Field(0.6, ge=0, le=10, description="default sampling temperature")
+    # 1.5: on the default model both recognisers hear more of the asked digits with the
+    # post-filter (app/postfilter.py) than without it; docs/results.md has the sweep.
+    sharpen: float = Field(1.5, ge=1, le=4, description="default post-filter power; 1 = off")
     max_gl_iters: int = Field(128, ge=1, le=1024)
     default_gap_ms: float = Field(80.0, ge=0, le=1000)
 

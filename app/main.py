@@ -29,7 +29,7 @@ log = logging.getLogger("app")
 MULTIPART_OVERHEAD = 64 * 1024
 EXPOSED_HEADERS = [
     "X-Model-Id", "X-Digits", "X-Seed", "X-Sample-Rate", "X-Duration-Seconds",
-    "X-Temperature", "X-GL-Iters", "X-Phase", "X-Request-Id", "Retry-After",
+    "X-Temperature", "X-GL-Iters", "X-Sharpen", "X-Phase", "X-Request-Id", "Retry-After",
 ]  # fmt: skip
 
 

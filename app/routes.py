@@ -73,6 +73,10 @@ def _gl_iters(options: OutputOptions, settings: Settings) -> int:
     return iters
 
 
+def _sharpen(options: OutputOptions, settings: Settings) -> float:
+    return settings.sharpen if options.sharpen is None else options.sharpen
+
+
 def _audio_response(
     synth: Synthesizer, waveform, options: OutputOptions, headers: dict[str, str]
 ) -> tuple[bytes, str, dict[str, str]]:
@@ -155,9 +159,10 @@ async def generate(
     temperature = settings.temperature if params.temperature is None else params.temperature
     gap_ms = settings.default_gap_ms if params.gap_ms is None else params.gap_ms
     iters = _gl_iters(params, settings)
+    sharpen = _sharpen(params, settings)
 
     def work():
-        waveform = synth.speak(digits, seed, temperature, iters, gap_ms)
+        waveform = synth.speak(digits, seed, temperature, iters, gap_ms, sharpen)
         return _audio_response(
             synth,
             waveform,
@@ -167,6 +172,7 @@ async def generate(
                 "X-Seed": str(seed),
                 "X-Temperature": f"{temperature:g}",
                 "X-GL-Iters": str(iters),
+                "X-Sharpen": f"{sharpen:g}",
             },
         )
 
@@ -193,12 +199,14 @@ async def reconstruct(
             413, f"the upload exceeds the limit of {settings.max_upload_bytes} bytes"
         )
     iters = _gl_iters(params, settings)
+    sharpen = _sharpen(params, settings)
 
     def work():
         with metrics.timed("resample"):
             waveform = upload_to_waveform(data, synth.contract, settings.max_upload_seconds)
-        result = synth.reconstruct(waveform, params.phase, 0, iters, params.digit)
-        return _audio_response(synth, result, params, {"X-Phase": params.phase})
+        result = synth.reconstruct(waveform, params.phase, 0, iters, params.digit, sharpen)
+        headers = {"X-Phase": params.phase, "X-Sharpen": f"{sharpen:g}"}
+        return _audio_response(synth, result, params, headers)
 
     try:
         payload, media_type, headers = await _cpu(request, work)

@@ -20,6 +20,14 @@ class OutputOptions(BaseModel):
     gl_iters: int | None = Field(
         None, ge=1, description="Griffin-Lim iterations (bounded by the server's max_gl_iters)"
     )
+    sharpen: float | None = Field(
+        None,
+        ge=1.0,
+        le=4.0,
+        allow_inf_nan=False,
+        description="clarity post-filter: each frame's dB contrast times this; 1 = off "
+        "(server default 1.5)",
+    )
 
 
 class GenerateFields(OutputOptions):

@@ -38,6 +38,7 @@ from app.contract import (
     peak_normalise,
     waveform_to_features,
 )
+from app.postfilter import sharpen as sharpen_frames
 
 log = logging.getLogger(__name__)
 
@@ -211,12 +212,18 @@ class Synthesizer:
         return image_to_magnitude(images, db_min, db_max)
 
     def generate(
-        self, digits: list[int], seed: int, temperature: float = 1.0, gl_iters: int = 32
+        self,
+        digits: list[int],
+        seed: int,
+        temperature: float = 1.0,
+        gl_iters: int = 32,
+        sharpen: float = 1.0,
     ) -> np.ndarray:
-        """New clips [N, clip_samples], one per digit, decoded and inverted as one batch.
-        The same digits and seed give the same samples."""
+        """New clips [N, clip_samples], one per digit, decoded, post-filtered (`sharpen`,
+        app/postfilter.py) and inverted as one batch. The same digits and seed give the
+        same samples."""
         rng = np.random.default_rng(seed)
-        magnitudes = self.generate_magnitudes(digits, rng, temperature)
+        magnitudes = sharpen_frames(self.generate_magnitudes(digits, rng, temperature), sharpen)
         with self._stage("inversion"):
             waveforms = magnitude_to_waveform(magnitudes, self.contract, n_iter=gl_iters, rng=rng)
         return np.stack([peak_normalise(w) for w in waveforms])
@@ -228,10 +235,11 @@ class Synthesizer:
         temperature: float = 1.0,
         gl_iters: int = 32,
         gap_ms: float = 80.0,
+        sharpen: float = 1.0,
     ) -> np.ndarray:
         """One waveform: a single digit as the contract's full clip, or a sequence read out
         like a number (each digit trimmed of silence, joined by `gap_ms` of silence)."""
-        clips = self.generate(digits, seed, temperature, gl_iters)
+        clips = self.generate(digits, seed, temperature, gl_iters, sharpen)
         if len(digits) == 1:
             return clips[0]
         gap = np.zeros(int(round(gap_ms * self.contract.sample_rate / 1000)), np.float32)
@@ -247,9 +255,11 @@ class Synthesizer:
         seed: int = 0,
         gl_iters: int = 32,
         digit: int | None = None,
+        sharpen: float = 1.0,
     ) -> np.ndarray:
-        """The model's rendition of a mono clip at the contract's rate (deterministic: z_mean).
-        A conditional model needs the digit: given, or inferred by the bundle's classifier."""
+        """The model's rendition of a mono clip at the contract's rate (deterministic: z_mean),
+        post-filtered like generated clips. A conditional model needs the digit: given, or
+        inferred by the bundle's classifier."""
         if not np.all(np.isfinite(waveform)):
             raise InputError("audio contains NaN or infinite samples")
         with self._stage("features"):
@@ -265,6 +275,7 @@ class Synthesizer:
         z_mean, _ = self.encode(image, digits)
         decoded = self.decode(z_mean, digits)[0]
         magnitude = image_to_magnitude(decoded, features.db_min, features.db_max)
+        magnitude = sharpen_frames(magnitude, sharpen)
         original = features.phase if phase == "original" else None
         rng = np.random.default_rng(seed)
         with self._stage("inversion"):

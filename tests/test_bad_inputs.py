@@ -95,6 +95,9 @@ GENERATE_QUERIES: dict[str, tuple[str, int, str]] = {
     "gl_iters 0": ("digit=1&gl_iters=0", 422, "gl_iters"),
     "gl_iters huge": ("digit=1&gl_iters=99999999999", 422, "gl_iters"),
     "unknown format": ("digit=1&format=mp3", 422, "format"),
+    "sharpen below 1": ("digit=1&sharpen=0.5", 422, "sharpen"),
+    "sharpen nan": ("digit=1&sharpen=nan", 422, "sharpen"),
+    "sharpen huge": ("digit=1&sharpen=1e9", 422, "sharpen"),
     "gap_ms negative": ("digit=1&gap_ms=-5", 422, "gap_ms"),
     "unknown parameter": ("digit=1&voice=robot", 422, "voice"),
 }

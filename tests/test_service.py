@@ -118,6 +118,15 @@ def test_gl_iters_changes_the_audio(client):
     assert a.content != b.content
 
 
+def test_sharpen_is_the_default_post_filter_and_can_be_turned_off(client):
+    default = generate(client, digit=7, seed=4)
+    assert default.headers["x-sharpen"] == "1.5"
+    assert default.content == generate(client, digit=7, seed=4, sharpen=1.5).content
+    off = generate(client, digit=7, seed=4, sharpen=1)
+    assert off.headers["x-sharpen"] == "1" and off.content != default.content
+    assert_good_clip(off.content, RATE, SAMPLES)
+
+
 def test_reconstruct_real_fsdd_clip(client, fsdd):
     data = (fsdd / "recordings" / "3_jackson_7.wav").read_bytes()
     response = client.post("/reconstruct", files={"file": ("3.wav", data, "audio/wav")})
@@ -151,6 +160,9 @@ def test_reconstruct_original_phase_is_deterministic_and_differs(client):
     assert original.headers["x-phase"] == "original" and griffin.headers["x-phase"] == "griffinlim"
     assert original.content == again.content != griffin.content
     assert_good_clip(original.content, RATE, SAMPLES)
+    assert original.headers["x-sharpen"] == "1.5"
+    plain = client.post("/reconstruct", params={"phase": "original", "sharpen": 1}, files=files)
+    assert plain.headers["x-sharpen"] == "1" and plain.content != original.content
 
 
 def test_reconstruct_output_options(client):
@@ -305,13 +317,15 @@ def test_capacity_bound_gives_503_with_retry_after():
 
 
 def test_synthesis_defaults_come_from_settings():
-    server = Server(DEFAULT_BUNDLE, {"AUDIOVAE_TEMPERATURE": "0.5", "AUDIOVAE_GL_ITERS": "8"})
+    env = {"AUDIOVAE_TEMPERATURE": "0.5", "AUDIOVAE_GL_ITERS": "8", "AUDIOVAE_SHARPEN": "1.2"}
+    server = Server(DEFAULT_BUNDLE, env)
     try:
         server.wait_ready()
         response = httpx.post(f"{server.url}/generate?digit=1")
         assert response.status_code == 200
         assert response.headers["x-temperature"] == "0.5"
         assert response.headers["x-gl-iters"] == "8"
+        assert response.headers["x-sharpen"] == "1.2"
         asked = httpx.post(f"{server.url}/generate", params={"digit": 1, "temperature": 1})
         assert asked.headers["x-temperature"] == "1"
     finally:
@@ -342,7 +356,8 @@ def test_openapi_documents_both_spellings(client):
     spec = client.get("/openapi.json").json()
     operation = spec["paths"]["/generate"]["post"]
     names = {p["name"] for p in operation["parameters"]}
-    assert {"digit", "digits", "seed", "temperature", "format", "sample_rate", "gl_iters"} <= names
+    fields = {"digit", "digits", "seed", "temperature", "format", "sample_rate", "gl_iters"}
+    assert fields | {"sharpen"} <= names
     assert "requestBody" in operation
     _, rate, _ = read_audio(client.post("/generate?digit=0").content)
     assert rate == RATE

@@ -34,6 +34,7 @@ from app.contract import (
     unscale,
     waveform_to_features,
 )
+from app.postfilter import sharpen as sharpen_frames
 from app.synth import Synthesizer
 from training.classifier import JUDGE_FILE, read_judge
 from training.data import Dataset, list_clips, load_dataset
@@ -55,6 +56,7 @@ class EvalConfig:
     # The service's defaults (app/config.py), so figures describe what /generate returns.
     gl_iters: int = SERVICE_DEFAULTS["gl_iters"].default
     temperature: float = SERVICE_DEFAULTS["temperature"].default
+    sharpen: float = SERVICE_DEFAULTS["sharpen"].default
     seed: int = 0
     variants: bool = False
     report: bool = True
@@ -163,16 +165,31 @@ def gate(magnitude: np.ndarray, floor_db: float) -> np.ndarray:
     )
 
 
+@dataclass(frozen=True)
+class Inversion:
+    """One way from magnitudes to a waveform: post-filter, gate, then Griffin-Lim."""
+
+    iters: int = 32
+    momentum: float = 0.99
+    init: str = "random"  # or "zero" initial phase
+    gate_db: float | None = None
+    sharpen: float = 1.0  # app/postfilter.py; 1 = off
+
+
 VARIANTS = {
-    # name: (Griffin-Lim iterations, momentum, initial phase, gate in dB or None)
-    "GL 32, momentum 0.99": (32, 0.99, "random", None),
-    "GL 100, momentum 0.99": (100, 0.99, "random", None),
-    "GL 16, momentum 0.99": (16, 0.99, "random", None),
-    "GL 8, momentum 0.99": (8, 0.99, "random", None),
-    "GL 32, momentum 0 (classic)": (32, 0.0, "random", None),
-    "GL 32, zero initial phase": (32, 0.99, "zero", None),
-    "GL 32 + gate at -60 dB": (32, 0.99, "random", -60.0),
-    "GL 32 + gate at -70 dB": (32, 0.99, "random", -70.0),
+    "GL 32, momentum 0.99": Inversion(),
+    "GL 100, momentum 0.99": Inversion(iters=100),
+    "GL 16, momentum 0.99": Inversion(iters=16),
+    "GL 8, momentum 0.99": Inversion(iters=8),
+    "GL 32, momentum 0 (classic)": Inversion(momentum=0.0),
+    "GL 32, zero initial phase": Inversion(init="zero"),
+    "GL 32 + gate at -60 dB": Inversion(gate_db=-60.0),
+    "GL 32 + gate at -70 dB": Inversion(gate_db=-70.0),
+    "GL 32 + post-filter 1.3": Inversion(sharpen=1.3),
+    "GL 32 + post-filter 1.5": Inversion(sharpen=1.5),
+    "GL 32 + post-filter 1.8": Inversion(sharpen=1.8),
+    "GL 32 + post-filter 2.2": Inversion(sharpen=2.2),
+    "GL 16 + post-filter 1.5": Inversion(iters=16, sharpen=1.5),
 }
 
 
@@ -180,14 +197,16 @@ def measure_variants(
     magnitudes: np.ndarray, digits: np.ndarray, contract: Contract, judge: Judge, seed: int
 ) -> dict:
     """Each inversion of the same magnitudes: spectral convergence of the result's magnitude
-    to the (ungated) target, and the judge's accuracy on the result."""
+    to the magnitudes before any post-processing, and the judge's accuracy on the result."""
     rows = {}
-    for name, (iters, momentum, init, floor) in VARIANTS.items():
+    for name, way in VARIANTS.items():
         rng = np.random.default_rng(seed)
-        target = magnitudes if floor is None else gate(magnitudes, floor)
+        target = sharpen_frames(magnitudes, way.sharpen)
+        if way.gate_db is not None:
+            target = gate(target, way.gate_db)
         waves = np.concatenate(
             [
-                invert(target[i : i + 100], contract, iters, momentum, rng, init)
+                invert(target[i : i + 100], contract, way.iters, way.momentum, rng, way.init)
                 for i in range(0, len(target), 100)
             ]
         )
@@ -225,11 +244,11 @@ def fit_second_opinion(
 
 
 def reconstruct_batch(
-    synth: Synthesizer, waves: np.ndarray, gl_iters: int, seed: int
+    synth: Synthesizer, waves: np.ndarray, gl_iters: int, sharpen: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Synthesizer.reconstruct's chain, batched: (decoded images, un-scaled VAE magnitudes,
-    waveforms). A conditional model gets the digit from the bundle's classifier, as the
-    service does when the client names none."""
+    """Synthesizer.reconstruct's chain, batched: (decoded images, un-scaled VAE magnitudes
+    before the post-filter, waveforms). A conditional model gets the digit from the
+    bundle's classifier, as the service does when the client names none."""
     contract = synth.contract
     feats = [waveform_to_features(w, contract) for w in waves]
     images = np.stack([f.image for f in feats])
@@ -242,7 +261,8 @@ def reconstruct_batch(
     decoded = synth.decode(z_mean, digits)
     magnitude = image_to_magnitude(decoded, lo, hi)
     rng = np.random.default_rng(seed)
-    result = magnitude_to_waveform(magnitude, contract, None, gl_iters, rng)
+    target = sharpen_frames(magnitude, sharpen)
+    result = magnitude_to_waveform(target, contract, None, gl_iters, rng)
     return decoded, magnitude, np.stack([peak_normalise(w) for w in result])
 
 
@@ -283,6 +303,7 @@ def evaluate_bundle(config: EvalConfig) -> dict:
                 config.seed + i,
                 config.temperature,
                 config.gl_iters,
+                config.sharpen,
             )
             for i in range(0, len(digits), config.batch)
         ]
@@ -293,7 +314,9 @@ def evaluate_bundle(config: EvalConfig) -> dict:
 
     # Reconstruction of the held-out speakers through the service's chain.
     log.info("reconstructing %d held-out clips", len(real_waves))
-    decoded, vae_mag, rec_waves = reconstruct_batch(synth, real_waves, config.gl_iters, config.seed)
+    decoded, vae_mag, rec_waves = reconstruct_batch(
+        synth, real_waves, config.gl_iters, config.sharpen, config.seed
+    )
     vae_db = unscale(decoded, real.db_min[:, None, None], real.db_max[:, None, None])
     rec_images, rec_db = features(rec_waves, contract)
     rec_logits, _ = judge(rec_images)
@@ -321,6 +344,7 @@ def evaluate_bundle(config: EvalConfig) -> dict:
         "unseen_speakers": bool(unseen),
         "gl_iters": config.gl_iters,
         "temperature": config.temperature,
+        "sharpen": config.sharpen,
         "seed": config.seed,
         "generated": {
             "clips": int(len(digits)),
@@ -440,7 +464,7 @@ def write_comparison(bundles: list[Path], out: Path) -> Path:
         rows.append(
             f"| {meta.name} | {kind} | {meta.model.latent_dim}"
             f" | {meta.model.parameters / 1e6:.2f} M | {_mb(folder, meta):.1f}"
-            f" | {t.get('best_epoch')}/{t.get('epochs')} | {minutes:.1f}"
+            f" | {t.get('best_epoch')}/{t.get('epochs_run', t.get('epochs'))} | {minutes:.1f}"
             f" | {ev.get('temperature', 1.0):g} | **{g['accuracy']:.3f}**"
             f" | {g['min_digit_accuracy']:.3f} | {second_text}"
             f" | {g['inception_score']:.2f} | {g['frechet_mean']:.1f} | {g['spread_ratio']:.2f}"

@@ -331,11 +331,15 @@
   const genResult = $("gen-result");
   const seedInput = $("seed");
   const temperature = $("temperature");
+  const sharpen = $("sharpen");
   const againButton = $("again");
   let generation = 0; // a newer click wins over a slower older request
 
   temperature.addEventListener("input", () => {
     $("temperature-value").textContent = Number(temperature.value).toFixed(1);
+  });
+  sharpen.addEventListener("input", () => {
+    $("sharpen-value").textContent = Number(sharpen.value).toFixed(1);
   });
 
   function seedFromBox() {
@@ -349,6 +353,7 @@
     const mine = ++generation;
     const params = new URLSearchParams(what);
     params.set("temperature", temperature.value);
+    params.set("sharpen", sharpen.value);
     if (seed !== null && seed !== undefined) params.set("seed", seed);
     const label = what.digit !== undefined ? `digit ${what.digit}` : `the number ${what.digits}`;
     setStatus(genStatus, `Generating ${label}…`);
@@ -368,6 +373,7 @@
         facts: [
           `seed ${usedSeed}`,
           `temperature ${h("x-temperature")}`,
+          `clarity ${h("x-sharpen")}`,
           `${Number(h("x-duration-seconds")).toFixed(2)} s at ${h("x-sample-rate")} Hz`,
         ],
         autoplay: true,

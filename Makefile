@@ -7,7 +7,7 @@ PORT   ?= 8000
 FSDD   ?= ../shared/data/fsdd
 # The speaker no VAE and not the judge ever trains on: every reported figure is on this voice.
 HELD_OUT ?= theo
-EPOCHS   ?= 60
+EPOCHS   ?= 120
 CMP_MINUTES ?= 12
 
 .PHONY: serve test lint default-bundle study-bundle judge results clean bench soak audit

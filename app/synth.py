@@ -223,8 +223,9 @@ class Synthesizer:
         app/postfilter.py) and inverted as one batch. The same digits and seed give the
         same samples."""
         rng = np.random.default_rng(seed)
-        magnitudes = sharpen_frames(self.generate_magnitudes(digits, rng, temperature), sharpen)
+        magnitudes = self.generate_magnitudes(digits, rng, temperature)
         with self._stage("inversion"):
+            magnitudes = sharpen_frames(magnitudes, sharpen)
             waveforms = magnitude_to_waveform(magnitudes, self.contract, n_iter=gl_iters, rng=rng)
         return np.stack([peak_normalise(w) for w in waveforms])
 
@@ -275,9 +276,9 @@ class Synthesizer:
         z_mean, _ = self.encode(image, digits)
         decoded = self.decode(z_mean, digits)[0]
         magnitude = image_to_magnitude(decoded, features.db_min, features.db_max)
-        magnitude = sharpen_frames(magnitude, sharpen)
         original = features.phase if phase == "original" else None
         rng = np.random.default_rng(seed)
         with self._stage("inversion"):
+            magnitude = sharpen_frames(magnitude, sharpen)
             result = magnitude_to_waveform(magnitude, self.contract, original, gl_iters, rng)
         return peak_normalise(result)

@@ -91,10 +91,10 @@ def seed_stack(bundle: Path, repeats: int) -> dict:
     return {"digit_ms": _median_ms(once, repeats), "model": "study MLP, latent 2 (Keras)"}
 
 
-def in_process(bundle: Path, repeats: int, gl_iters: int) -> dict:
-    """This project's synthesis without HTTP, decode / inversion / encoding split: one digit
-    and a 10-digit sequence at the service's default Griffin-Lim iterations, and one digit
-    at the seed stack's 32 (the like-for-like comparison)."""
+def in_process(bundle: Path, repeats: int, gl_iters: int, sharpen: float) -> dict:
+    """This project's synthesis without HTTP, decode / inversion (post-filter included) /
+    encoding split: one digit and a 10-digit sequence at the service's default Griffin-Lim
+    iterations, and one digit at the seed stack's 32 (the like-for-like comparison)."""
     from app.audio import encode
 
     stages: dict[str, list[float]] = {}
@@ -109,7 +109,7 @@ def in_process(bundle: Path, repeats: int, gl_iters: int) -> dict:
         encode_times = []
 
         def once(digits=digits, iters=iters, encode_times=encode_times) -> None:
-            waveform = synth.speak(digits, seed=1, gl_iters=iters)
+            waveform = synth.speak(digits, seed=1, gl_iters=iters, sharpen=sharpen)
             start = time.perf_counter()
             encode(waveform, synth.contract.sample_rate)
             encode_times.append(time.perf_counter() - start)
@@ -205,7 +205,7 @@ def run(
         "machine": machine(),
         "bundle": str(bundle),
         "seed_stack": seed_stack(bundle, repeats),
-        "in_process": in_process(bundle, repeats, Settings().gl_iters),
+        "in_process": in_process(bundle, repeats, Settings().gl_iters, Settings().sharpen),
         "http": [
             over_http(bundle, concurrencies, requests, env, w, load, seconds)
             for w in (workers or [1])

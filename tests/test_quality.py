@@ -12,6 +12,7 @@ import pytest
 import soundfile as sf
 
 from app.bundle import CLASSIFIER_FILE, DECODER_FILE, ENCODER_FILE, read_meta
+from app.config import Settings
 from app.contract import Contract
 from app.synth import Synthesizer, one_hot
 from tests.conftest import Server
@@ -260,6 +261,9 @@ def test_evaluate_writes_bundle_evaluation_report_and_table(tree, judge, cvae, t
     assert "| cvae | cvae (conditional) | 3 |" in table
     assert "MFCC + SVM" in table
     assert "Better sound from the same magnitudes" in table
+    # measured at the service's defaults, post-filter included
+    assert ev["sharpen"] == Settings().sharpen and "| post-filter |" in table
+    assert "GL 32 + post-filter 1.5" in ev["variants"]["generated"]
 
 
 def test_service_serves_a_conditional_bundle(cvae):

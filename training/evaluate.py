@@ -446,6 +446,11 @@ def _mb(folder: Path, meta) -> float:
     return sum(f.bytes for name, f in meta.files.items() if name != "classifier.onnx") / 1e6
 
 
+def _budget(training: dict) -> str:
+    minutes = training.get("minutes_budget")
+    return f"{training.get('epochs')} epochs" if minutes is None else f"{minutes:g} min"
+
+
 def write_comparison(bundles: list[Path], out: Path) -> Path:
     """docs/results.md: one row per evaluated bundle, plus the inversion variants."""
     rows, variants, ceiling = [], None, None
@@ -464,8 +469,10 @@ def write_comparison(bundles: list[Path], out: Path) -> Path:
         rows.append(
             f"| {meta.name} | {kind} | {meta.model.latent_dim}"
             f" | {meta.model.parameters / 1e6:.2f} M | {_mb(folder, meta):.1f}"
-            f" | {t.get('best_epoch')}/{t.get('epochs_run', t.get('epochs'))} | {minutes:.1f}"
-            f" | {ev.get('temperature', 1.0):g} | **{g['accuracy']:.3f}**"
+            f" | {_budget(t)} | {t.get('best_epoch')}/{t.get('epochs_run', t.get('epochs'))}"
+            f" | {minutes:.1f}"
+            f" | {ev.get('temperature', 1.0):g} | {ev.get('sharpen', 1.0):g}"
+            f" | **{g['accuracy']:.3f}**"
             f" | {g['min_digit_accuracy']:.3f} | {second_text}"
             f" | {g['inception_score']:.2f} | {g['frechet_mean']:.1f} | {g['spread_ratio']:.2f}"
             f" | {rec['accuracy']:.3f} | {rec['vae_lsd']:.2f} | {rec['vae_sc']:.3f}"
@@ -478,20 +485,23 @@ def write_comparison(bundles: list[Path], out: Path) -> Path:
         f"`python -m training compare {' '.join(str(b) for b in bundles)}`).",
         "",
         f"Judge: `models/judge/classifier.onnx`, held-out speakers {ev['judge']['test_speakers']}; "
-        f"every figure is on those speakers' clips, {ev['gl_iters']} Griffin-Lim iterations, "
+        f"every figure is on those speakers' clips, {ev['gl_iters']} Griffin-Lim iterations "
+        f"after the post-filter ({ev.get('sharpen', 1.0):g}, app/postfilter.py), "
         "generated clips through `app.synth.Synthesizer.generate` and re-featurised. Each "
-        "row's training budget is in its `best/epochs` and `train min` columns (wall-clock on "
-        "2 shared cores, so only roughly comparable). Frechet distances are between judge "
+        "row's training budget is a number of epochs or of minutes (`fit --minutes`: no epoch "
+        "starts that would overrun it); `train min` is wall-clock on 2 cores that other jobs "
+        "may have shared. Frechet distances are between judge "
         "embeddings (32-D) of generated and real held-out clips of the same digit; spread is "
         "the mean distance to the digit's centroid, generated over real (1 = as varied). The "
         "MFCC + SVM column is a second, unrelated recogniser (training/second_opinion.py) "
         "fitted on the same training speakers.",
         "",
-        "| bundle | model | latent | params | MB (VAE) | best/epochs | train min | temperature "
-        "| gen. accuracy | worst digit | gen. accuracy, MFCC + SVM | IS "
+        "| bundle | model | latent | params | MB (VAE) | budget | best/epochs | train min "
+        "| temperature "
+        "| post-filter | gen. accuracy | worst digit | gen. accuracy, MFCC + SVM | IS "
         "| Frechet (mean over digits) | spread gen/real | recon. accuracy "
         "| LSD VAE (dB) | SC VAE | LSD after GL | SC after GL (level-aligned) |",
-        "|" + "---|" * 19,
+        "|" + "---|" * 21,
         *rows,
         "",
         f"Real held-out clips (ceiling): judge accuracy {ceiling['accuracy']:.3f}, "
@@ -505,10 +515,12 @@ def write_comparison(bundles: list[Path], out: Path) -> Path:
             "## Better sound from the same magnitudes",
             "",
             "Inversions of the same magnitudes (last bundle above with `--variants`): SC is the "
-            "spectral convergence of the result's |STFT| to the magnitudes asked for (lower is "
-            "better); accuracy is the judge's on the re-featurised result. The generated "
-            "magnitudes are a second draw of 1,000 clips, so the service row differs from the "
-            "table above by sampling noise.",
+            "spectral convergence of the result's |STFT| to the VAE's magnitudes before any "
+            "post-processing (lower is closer; a post-filter moves away from them on purpose); "
+            "accuracy is the judge's on the re-featurised result. 'real' inverts the held-out "
+            "clips' own magnitudes: a post-processing step that does not hurt them is not "
+            "merely exploiting the judge. The generated magnitudes are a second draw of 1,000 "
+            "clips, so the service's row differs from the table above by sampling noise.",
             "",
             "| inversion | generated: SC | generated: accuracy | real: SC | real: accuracy |",
             "|---|---|---|---|---|",

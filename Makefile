@@ -44,7 +44,7 @@ judge: $(BIN)/.dev
 		--out models/judge
 
 # Retrain the shipped default bundle on FSDD: the digit-conditional conv VAE (see
-# docs/results.md; about 20 minutes on 2 cores), then evaluate it (report in reports/default/).
+# docs/results.md; about 22 minutes on 2 idle cores), then evaluate it (report in reports/default/).
 default-bundle: $(BIN)/.dev
 	$(BIN)/python -m training fit --data $(FSDD) --layout fsdd --model cvae \
 		--latent-dim 16 --epochs $(EPOCHS) --kl-warmup 10 --split speaker \

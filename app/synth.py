@@ -211,6 +211,20 @@ class Synthesizer:
         db_max = np.array([s.db_max for s in scales], np.float32)[:, None, None]
         return image_to_magnitude(images, db_min, db_max)
 
+    def invert(
+        self,
+        magnitudes: np.ndarray,
+        gl_iters: int,
+        rng: np.random.Generator,
+        sharpen: float = 1.0,
+        phase: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """VAE magnitudes [..., bins, frames] -> waveforms: the post-filter, then Griffin-Lim
+        (or the given phase). Every path to audio goes through here."""
+        with self._stage("inversion"):
+            target = sharpen_frames(magnitudes, sharpen)
+            return magnitude_to_waveform(target, self.contract, phase, gl_iters, rng)
+
     def generate(
         self,
         digits: list[int],
@@ -224,9 +238,7 @@ class Synthesizer:
         same samples."""
         rng = np.random.default_rng(seed)
         magnitudes = self.generate_magnitudes(digits, rng, temperature)
-        with self._stage("inversion"):
-            magnitudes = sharpen_frames(magnitudes, sharpen)
-            waveforms = magnitude_to_waveform(magnitudes, self.contract, n_iter=gl_iters, rng=rng)
+        waveforms = self.invert(magnitudes, gl_iters, rng, sharpen)
         return np.stack([peak_normalise(w) for w in waveforms])
 
     def speak(
@@ -278,7 +290,4 @@ class Synthesizer:
         magnitude = image_to_magnitude(decoded, features.db_min, features.db_max)
         original = features.phase if phase == "original" else None
         rng = np.random.default_rng(seed)
-        with self._stage("inversion"):
-            magnitude = sharpen_frames(magnitude, sharpen)
-            result = magnitude_to_waveform(magnitude, self.contract, original, gl_iters, rng)
-        return peak_normalise(result)
+        return peak_normalise(self.invert(magnitude, gl_iters, rng, sharpen, original))

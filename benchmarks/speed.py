@@ -201,11 +201,12 @@ def run(
     if load == "auto":
         load = "wrk" if wrk.available() else "httpx"
     env = {"AUDIOVAE_MAX_CONCURRENCY": "4", "AUDIOVAE_MAX_QUEUE": "32"}
+    defaults = Settings()
     result = {
         "machine": machine(),
         "bundle": str(bundle),
         "seed_stack": seed_stack(bundle, repeats),
-        "in_process": in_process(bundle, repeats, Settings().gl_iters, Settings().sharpen),
+        "in_process": in_process(bundle, repeats, defaults.gl_iters, defaults.sharpen),
         "http": [
             over_http(bundle, concurrencies, requests, env, w, load, seconds)
             for w in (workers or [1])

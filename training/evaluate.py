@@ -260,9 +260,7 @@ def reconstruct_batch(
     z_mean, _ = synth.encode(images, digits)
     decoded = synth.decode(z_mean, digits)
     magnitude = image_to_magnitude(decoded, lo, hi)
-    rng = np.random.default_rng(seed)
-    target = sharpen_frames(magnitude, sharpen)
-    result = magnitude_to_waveform(target, contract, None, gl_iters, rng)
+    result = synth.invert(magnitude, gl_iters, np.random.default_rng(seed), sharpen)
     return decoded, magnitude, np.stack([peak_normalise(w) for w in result])
 
 

@@ -53,6 +53,42 @@ class LatentGaussian(BaseModel):
     cov: list[list[float]]
 
 
+class VoiceSpec(BaseModel):
+    """A voice the model can speak in: a training speaker's region of the latent space and
+    the pitch of their recordings (app/voices.py)."""
+
+    id: str = Field(pattern=r"^[a-z0-9_-]{1,32}$")
+    name: str
+    clips: int = Field(ge=0, description="training clips it was fitted to")
+    f0_hz: float = Field(gt=0, description="median of the per-clip median pitch")
+    f0_spread: float = Field(ge=0, description="robust std of log per-clip median pitch")
+    latent: dict[str, LatentGaussian] = Field(description="per digit, its encodings' Gaussian")
+
+
+class VoicingSpec(BaseModel):
+    """A logistic regression from a generated frame (its [0, 1] column and the same
+    relative to the frame's peak) to the probability that the frame is voiced."""
+
+    weights: list[float]
+    bias: float
+    threshold: float = Field(0.5, gt=0, lt=1, description="probability that counts as voiced")
+    steepness: float = Field(4.0, gt=0, description="voicing = clip((p - threshold) x this + 0.5)")
+
+
+class VocoderSpec(BaseModel):
+    """Parameters of the source-filter vocoder (app/vocoder.py) fitted to the training set."""
+
+    hop_length: int = Field(128, gt=0, description="synthesis hop in samples")
+    voiced_max_hz: float = Field(4000.0, gt=0, description="pulses below, noise above")
+    digit_f0_spread: float = Field(
+        0.02, ge=0, description="std of log base pitch between the digits of one reading"
+    )
+    voicing: VoicingSpec
+    contours: dict[str, list[float]] = Field(
+        description="per digit and contract frame: mean log pitch relative to the clip's median"
+    )
+
+
 class FileEntry(BaseModel):
     sha256: str
     bytes: int
@@ -68,6 +104,10 @@ class BundleMeta(BaseModel):
     # Per digit, a Gaussian mixture fitted to where the encoder put that digit's training
     # clips. Optional for a conditional model (it then samples z ~ N(0, I)).
     latent: dict[str, list[LatentGaussian]] = Field(default_factory=dict)
+    # The training speakers as voices, and the vocoder's voicing and pitch models; bundles
+    # without them are inverted with Griffin-Lim only.
+    voices: list[VoiceSpec] = Field(default_factory=list)
+    vocoder: VocoderSpec | None = None
     training: dict = Field(default_factory=dict)
     evaluation: dict = Field(default_factory=dict)
     files: dict[str, FileEntry]
@@ -125,6 +165,7 @@ def read_meta(folder: Path) -> BundleMeta:
     except (KeyError, TypeError) as exc:
         raise BundleError(f"{path}: contract is incomplete ({exc})") from exc
     _check_digits(path, meta)
+    _check_voices(path, meta)
     for name in (DECODER_FILE, ENCODER_FILE):
         _check_file(folder, meta, name)
     if CLASSIFIER_FILE in meta.files:
@@ -154,6 +195,21 @@ def _check_digits(path: Path, meta: BundleMeta) -> None:
                 raise BundleError(
                     f"{path}: latent statistics of digit {digit} are not of size {size}"
                 )
+
+
+def _check_voices(path: Path, meta: BundleMeta) -> None:
+    size, bins, frames = meta.model.latent_dim, *meta.contract_params().image_shape
+    for voice in meta.voices:
+        if sorted(voice.latent) != [str(d) for d in DIGITS]:
+            raise BundleError(f"{path}: voice {voice.id} lacks digits")
+        for gaussian in voice.latent.values():
+            if len(gaussian.mean) != size or any(len(row) != size for row in gaussian.cov):
+                raise BundleError(f"{path}: voice {voice.id}'s latents are not of size {size}")
+    if meta.vocoder is not None:
+        if len(meta.vocoder.voicing.weights) != 2 * bins:
+            raise BundleError(f"{path}: vocoder voicing weights are not 2 x {bins}")
+        if any(len(meta.vocoder.contours.get(str(d), [])) != frames for d in DIGITS):
+            raise BundleError(f"{path}: vocoder pitch contours need {frames} frames per digit")
 
 
 def _check_file(folder: Path, meta: BundleMeta, name: str) -> None:

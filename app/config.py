@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,6 +27,11 @@ class Settings(BaseSettings):
     )
 
     # Synthesis defaults and bounds.
+    # None: the source-filter vocoder where the bundle has one (voiced, natural speech;
+    # docs/results.md), else Griffin-Lim.
+    vocoder: Literal["source-filter", "griffinlim"] | None = Field(
+        None, description="default vocoder; empty = the best the bundle has"
+    )
     # 16: with the post-filter, 16 iterations are recognised as well as 32 (docs/results.md)
     # at half the CPU.
     gl_iters: int = Field(16, ge=1, le=256, description="default Griffin-Lim iterations")

@@ -19,7 +19,7 @@ from app.config import Settings
 from app.errors import ProblemError, problem_responses, validation_detail
 from app.limits import Capacity, Overloaded
 from app.schemas import MAX_SEED, GenerateFields, GenerateParams, OutputOptions, ReconstructParams
-from app.synth import InputError, Synthesizer
+from app.synth import GRIFFIN_LIM, InputError, Synthesizer
 
 router = APIRouter()
 
@@ -75,6 +75,13 @@ def _gl_iters(options: OutputOptions, settings: Settings) -> int:
 
 def _sharpen(options: OutputOptions, settings: Settings) -> float:
     return settings.sharpen if options.sharpen is None else options.sharpen
+
+
+def _vocoder(options: OutputOptions, settings: Settings, synth: Synthesizer) -> str:
+    try:
+        return synth.vocoder_for(options.vocoder or settings.vocoder)
+    except InputError as exc:
+        raise ProblemError(422, f"vocoder: {exc}") from exc
 
 
 def _audio_response(
@@ -160,9 +167,10 @@ async def generate(
     gap_ms = settings.default_gap_ms if params.gap_ms is None else params.gap_ms
     iters = _gl_iters(params, settings)
     sharpen = _sharpen(params, settings)
+    vocoder = _vocoder(params, settings, synth)
 
     def work():
-        waveform = synth.speak(digits, seed, temperature, iters, gap_ms, sharpen)
+        waveform = synth.speak(digits, seed, temperature, iters, gap_ms, sharpen, vocoder)
         return _audio_response(
             synth,
             waveform,
@@ -173,6 +181,7 @@ async def generate(
                 "X-Temperature": f"{temperature:g}",
                 "X-GL-Iters": str(iters),
                 "X-Sharpen": f"{sharpen:g}",
+                "X-Vocoder": vocoder,
             },
         )
 
@@ -200,12 +209,13 @@ async def reconstruct(
         )
     iters = _gl_iters(params, settings)
     sharpen = _sharpen(params, settings)
+    vocoder = GRIFFIN_LIM if params.phase == "griffinlim" else _vocoder(params, settings, synth)
 
     def work():
         with metrics.timed("resample"):
             waveform = upload_to_waveform(data, synth.contract, settings.max_upload_seconds)
-        result = synth.reconstruct(waveform, params.phase, 0, iters, params.digit, sharpen)
-        headers = {"X-Phase": params.phase, "X-Sharpen": f"{sharpen:g}"}
+        result = synth.reconstruct(waveform, params.phase, 0, iters, params.digit, sharpen, vocoder)
+        headers = {"X-Phase": params.phase, "X-Sharpen": f"{sharpen:g}", "X-Vocoder": vocoder}
         return _audio_response(synth, result, params, headers)
 
     try:

@@ -9,13 +9,19 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 MAX_SEED = 2**64 - 1
 MAX_DIGITS = 32
 AudioFormat = Literal["wav", "flac"]
-Phase = Literal["griffinlim", "original"]
+Vocoder = Literal["source-filter", "griffinlim"]
+Phase = Literal["vocoder", "original", "griffinlim"]
 
 
 class OutputOptions(BaseModel):
     format: AudioFormat | None = Field(None, description="wav (default) or flac; PCM16")
     sample_rate: int | None = Field(
         None, ge=8_000, le=48_000, description="resample the output (Hz); default: the model's"
+    )
+    vocoder: Vocoder | None = Field(
+        None,
+        description="source-filter (pitched, voiced speech; the default when the model has "
+        "one) or griffinlim (the study's phase reconstruction: whispered)",
     )
     gl_iters: int | None = Field(
         None, ge=1, description="Griffin-Lim iterations (bounded by the server's max_gl_iters)"
@@ -83,7 +89,10 @@ class ReconstructParams(OutputOptions):
     model_config = ConfigDict(extra="forbid")
 
     phase: Phase = Field(
-        "griffinlim", description="griffinlim, or original: reuse the upload's STFT phase"
+        "vocoder",
+        description="vocoder: the source-filter vocoder at the upload's own pitch (or "
+        "Griffin-Lim, per `vocoder`); original: the upload's own phase and harmonics under "
+        "the model's envelope; griffinlim: the same as vocoder=griffinlim",
     )
     digit: int | None = Field(
         None, ge=0, le=9, description="the spoken digit, for a digit-conditional model"

@@ -38,11 +38,19 @@ from app.contract import (
     peak_normalise,
     waveform_to_features,
 )
+from app.pitch import track
 from app.postfilter import sharpen as sharpen_frames
+from app.vocoder import Excitation, fill_unvoiced, fine_structure, render
+from app.voices import SourceModel, Speaker, Voice, draw_speaker, latent_scale
 
 log = logging.getLogger(__name__)
 
 N_DIGITS = 10
+SOURCE_FILTER, GRIFFIN_LIM = "source-filter", "griffinlim"
+VOCODERS = (SOURCE_FILTER, GRIFFIN_LIM)
+# The pitch of a bundle without voices (a typical FSDD speaker's), and of an upload with
+# no voiced frame to read one from.
+DEFAULT_F0_HZ = 120.0
 
 
 class InputError(ValueError):
@@ -67,12 +75,6 @@ def _check_shape(path: Path, what: str, actual: list, expected: tuple[int, ...])
         raise BundleError(f"{path}: {what} has shape {actual}, the contract needs [N, {expected}]")
 
 
-def _latent_scale(cov: list[list[float]]) -> np.ndarray:
-    """A matrix square root of a covariance (eigen-decomposition: safe when singular)."""
-    values, vectors = np.linalg.eigh(np.asarray(cov, dtype=np.float64))
-    return (vectors * np.sqrt(np.clip(values, 0.0, None))).astype(np.float32)
-
-
 class _Mixture:
     """A digit's latent mixture as arrays: weights [K], means [K, D], scales [K, D, D]."""
 
@@ -80,7 +82,7 @@ class _Mixture:
         weights = np.array([c.weight for c in components], dtype=np.float64)
         self.cumulative = np.cumsum(weights / weights.sum())
         self.means = np.stack([np.asarray(c.mean, dtype=np.float32) for c in components])
-        self.scales = np.stack([_latent_scale(c.cov) for c in components])
+        self.scales = np.stack([latent_scale(c.cov) for c in components])
 
     def pick(self, u: float) -> int:
         """The component a uniform draw u in [0, 1) falls into."""
@@ -124,6 +126,8 @@ class Synthesizer:
         self.classifier = _session(folder / CLASSIFIER_FILE, threads) if has_classifier else None
         self._verify_shapes()
         self._latent = {int(d): _Mixture(m) for d, m in self.meta.latent.items()}
+        self.voices = [Voice.from_spec(v) for v in self.meta.voices]
+        self.source = SourceModel(self.meta.vocoder) if self.meta.vocoder else None
 
     @property
     def model_id(self) -> str:
@@ -158,9 +162,11 @@ class Synthesizer:
 
     def warm_up(self) -> None:
         """Run every path once so the first request does not pay for lazy initialisation."""
-        self.generate([0], seed=0, gl_iters=2)
+        digit = 0 if self.conditional else None
         silence_free = np.sin(np.linspace(0, 400, self.contract.clip_samples)).astype(np.float32)
-        self.reconstruct(silence_free, gl_iters=2, digit=0 if self.conditional else None)
+        for vocoder in (GRIFFIN_LIM, SOURCE_FILTER) if self.source else (GRIFFIN_LIM,):
+            self.generate([0], seed=0, gl_iters=2, vocoder=vocoder)
+            self.reconstruct(silence_free, gl_iters=2, digit=digit, vocoder=vocoder)
 
     def _feed(self, session: ort.InferenceSession, first: np.ndarray, digits) -> dict:
         inputs = session.get_inputs()
@@ -201,29 +207,80 @@ class Synthesizer:
         scales = np.stack([m.scales[k] for m, k in zip(mixtures, picks, strict=True)])
         return (means + temperature * np.einsum("nij,nj->ni", scales, eps)).astype(np.float32)
 
-    def generate_magnitudes(
-        self, digits: list[int], rng: np.random.Generator, temperature: float = 1.0
-    ) -> np.ndarray:
-        """Sample, decode and un-scale: linear magnitudes [N, bins, frames]."""
-        images = self.decode(self.sample_latents(digits, rng, temperature), digits)
+    def unscale(self, images: np.ndarray, digits: list[int]) -> np.ndarray:
+        """Decoded [0, 1] images [N, bins, frames] -> linear magnitudes, with each digit's
+        dB range from the bundle."""
         scales = [self.meta.scaling[str(d)] for d in digits]
         db_min = np.array([s.db_min for s in scales], np.float32)[:, None, None]
         db_max = np.array([s.db_max for s in scales], np.float32)[:, None, None]
         return image_to_magnitude(images, db_min, db_max)
 
+    def generate_magnitudes(
+        self, digits: list[int], rng: np.random.Generator, temperature: float = 1.0
+    ) -> np.ndarray:
+        """Sample (the digits' pooled mixtures), decode and un-scale: [N, bins, frames]."""
+        return self.unscale(self.decode(self.sample_latents(digits, rng, temperature), digits),
+                            digits)  # fmt: skip
+
+    def vocoder_for(self, requested: str | None) -> str:
+        """The vocoder a request gets: the one asked for, else the best the bundle has."""
+        if requested == SOURCE_FILTER and self.source is None:
+            raise InputError("this bundle has no source-filter model: use vocoder=griffinlim")
+        return requested or (SOURCE_FILTER if self.source is not None else GRIFFIN_LIM)
+
+    def draw_speaker(self, seed: int) -> Speaker | None:
+        """The voice and base pitch a seed picks for a whole request (None: no voices)."""
+        if not self.voices:
+            return None
+        return draw_speaker(self.voices, np.random.default_rng(_streams(seed, 0)))
+
     def invert(
         self,
-        magnitudes: np.ndarray,
-        gl_iters: int,
+        magnitude: np.ndarray,
         rng: np.random.Generator,
+        vocoder: str = GRIFFIN_LIM,
+        gl_iters: int = 32,
         sharpen: float = 1.0,
-        phase: np.ndarray | None = None,
+        source: Excitation | np.ndarray | None = None,
     ) -> np.ndarray:
-        """VAE magnitudes [..., bins, frames] -> waveforms: the post-filter, then Griffin-Lim
-        (or the given phase). Every path to audio goes through here."""
+        """VAE magnitudes [bins, frames] -> a waveform: the post-filter, then the vocoder.
+        `source` is the source-filter's excitation, or a complex source spectrum at the
+        contract's hop (an upload's own phase and harmonics) to lay the magnitudes on.
+        Every path to audio goes through here."""
         with self._stage("inversion"):
-            target = sharpen_frames(magnitudes, sharpen)
-            return magnitude_to_waveform(target, self.contract, phase, gl_iters, rng)
+            envelope = sharpen_frames(magnitude, sharpen)
+            if isinstance(source, np.ndarray):
+                return magnitude_to_waveform(envelope, self.contract, source)
+            if vocoder == SOURCE_FILTER and source is not None:
+                spec = self.source.spec
+                return render(envelope, source, self.contract, rng, spec.hop_length,
+                              spec.voiced_max_hz)  # fmt: skip
+            return magnitude_to_waveform(envelope, self.contract, None, gl_iters, rng)
+
+    def render_digit(
+        self,
+        digit: int,
+        speaker: Speaker | None,
+        rng: np.random.Generator,
+        temperature: float,
+        vocoder: str,
+        gl_iters: int,
+        sharpen: float,
+    ) -> np.ndarray:
+        """One new clip of a digit [clip_samples]: in the speaker's voice and pitch when the
+        bundle has voices, else from the digit's pooled mixture."""
+        if speaker is None:
+            z = self.sample_latents([digit], rng, temperature)
+        else:
+            z = speaker.voice.sample(digit, rng, temperature)[None]
+        image = self.decode(z, [digit])
+        magnitude = self.unscale(image, [digit])[0]
+        source = None
+        if vocoder == SOURCE_FILTER:
+            f0_hz = speaker.f0_hz if speaker is not None else DEFAULT_F0_HZ
+            pitch = self.source.pitch(digit, f0_hz, rng)
+            source = Excitation(f0=pitch, voicing=self.source.voicing(image[0]))
+        return peak_normalise(self.invert(magnitude, rng, vocoder, gl_iters, sharpen, source))
 
     def generate(
         self,
@@ -232,14 +289,27 @@ class Synthesizer:
         temperature: float = 1.0,
         gl_iters: int = 32,
         sharpen: float = 1.0,
+        vocoder: str | None = None,
     ) -> np.ndarray:
-        """New clips [N, clip_samples], one per digit, decoded, post-filtered (`sharpen`,
-        app/postfilter.py) and inverted as one batch. The same digits and seed give the
-        same samples."""
-        rng = np.random.default_rng(seed)
-        magnitudes = self.generate_magnitudes(digits, rng, temperature)
-        waveforms = self.invert(magnitudes, gl_iters, rng, sharpen)
-        return np.stack([peak_normalise(w) for w in waveforms])
+        """New clips [N, clip_samples], one per digit, all in the one voice the seed picks.
+        Digit i draws from its own random stream, so the same digits and seed give the
+        same samples however they are batched or streamed."""
+        vocoder = self.vocoder_for(vocoder)
+        speaker = self.draw_speaker(seed)
+        return np.stack(
+            [
+                self.render_digit(
+                    digit,
+                    speaker,
+                    np.random.default_rng(_streams(seed, i + 1)),
+                    temperature,
+                    vocoder,
+                    gl_iters,
+                    sharpen,
+                )  # fmt: skip
+                for i, digit in enumerate(digits)
+            ]
+        )
 
     def speak(
         self,
@@ -249,10 +319,11 @@ class Synthesizer:
         gl_iters: int = 32,
         gap_ms: float = 80.0,
         sharpen: float = 1.0,
+        vocoder: str | None = None,
     ) -> np.ndarray:
         """One waveform: a single digit as the contract's full clip, or a sequence read out
-        like a number (each digit trimmed of silence, joined by `gap_ms` of silence)."""
-        clips = self.generate(digits, seed, temperature, gl_iters, sharpen)
+        like a number in one voice (each digit trimmed of silence, joined by `gap_ms`)."""
+        clips = self.generate(digits, seed, temperature, gl_iters, sharpen, vocoder)
         if len(digits) == 1:
             return clips[0]
         gap = np.zeros(int(round(gap_ms * self.contract.sample_rate / 1000)), np.float32)
@@ -261,24 +332,37 @@ class Synthesizer:
             parts += [trim_silence(clip), gap]
         return np.concatenate(parts[:-1])
 
+    def excitation_of(self, waveform: np.ndarray) -> Excitation:
+        """A clip's own pitch and voicing (YIN) as the source-filter's excitation; unvoiced
+        frames glide between their voiced neighbours' pitch."""
+        with self._stage("pitch"):
+            heard = track(waveform, self.contract)
+        f0 = fill_unvoiced(heard.f0, heard.voiced, heard.median_f0() or DEFAULT_F0_HZ)
+        return Excitation(f0=f0, voicing=heard.voiced.astype(np.float32))
+
     def reconstruct(
         self,
         waveform: np.ndarray,
-        phase: str = "griffinlim",
+        phase: str = "vocoder",
         seed: int = 0,
         gl_iters: int = 32,
         digit: int | None = None,
         sharpen: float = 1.0,
+        vocoder: str | None = None,
     ) -> np.ndarray:
         """The model's rendition of a mono clip at the contract's rate (deterministic: z_mean),
         post-filtered like generated clips. A conditional model needs the digit: given, or
-        inferred by the bundle's classifier."""
+        inferred by the bundle's classifier. The envelope is always the model's; the source
+        is the upload's: its pitch and voicing drive the source-filter vocoder, or with
+        phase='original' its own phase and harmonics are laid under the envelope.
+        phase='griffinlim' is the older spelling of vocoder='griffinlim'."""
         if not np.all(np.isfinite(waveform)):
             raise InputError("audio contains NaN or infinite samples")
         with self._stage("features"):
             features = waveform_to_features(waveform, self.contract)
         if features.db_max == features.db_min:
             raise InputError("audio is silent: there is nothing to reconstruct")
+        vocoder = self.vocoder_for(GRIFFIN_LIM if phase == "griffinlim" else vocoder)
         image = features.image[None]
         digits = None
         if self.conditional:
@@ -288,6 +372,16 @@ class Synthesizer:
         z_mean, _ = self.encode(image, digits)
         decoded = self.decode(z_mean, digits)[0]
         magnitude = image_to_magnitude(decoded, features.db_min, features.db_max)
-        original = features.phase if phase == "original" else None
+        source = None
+        if phase == "original":
+            own = image_to_magnitude(features.image, features.db_min, features.db_max)
+            source = fine_structure(own) * features.phase
+        elif vocoder == SOURCE_FILTER:
+            source = self.excitation_of(waveform)
         rng = np.random.default_rng(seed)
-        return peak_normalise(self.invert(magnitude, gl_iters, rng, sharpen, original))
+        return peak_normalise(self.invert(magnitude, rng, vocoder, gl_iters, sharpen, source))
+
+
+def _streams(seed: int, index: int) -> np.random.SeedSequence:
+    """Random stream `index` of a request's seed: 0 picks the voice, i + 1 makes digit i."""
+    return np.random.SeedSequence(seed, spawn_key=(index,))

@@ -95,6 +95,7 @@ GENERATE_QUERIES: dict[str, tuple[str, int, str]] = {
     "gl_iters 0": ("digit=1&gl_iters=0", 422, "gl_iters"),
     "gl_iters huge": ("digit=1&gl_iters=99999999999", 422, "gl_iters"),
     "unknown format": ("digit=1&format=mp3", 422, "format"),
+    "unknown vocoder": ("digit=1&vocoder=wavenet", 422, "vocoder"),
     "sharpen below 1": ("digit=1&sharpen=0.5", 422, "sharpen"),
     "sharpen nan": ("digit=1&sharpen=nan", 422, "sharpen"),
     "sharpen huge": ("digit=1&sharpen=1e9", 422, "sharpen"),

@@ -129,14 +129,21 @@ def test_silence_scales_to_zeros_not_nan():
 
 
 def test_training_and_serving_features_are_identical(fsdd):
-    """The training loader reads a path; the service decodes uploaded bytes. Same numbers."""
+    """The training loader reads a path; the service decodes uploaded bytes. Same numbers,
+    the pitch track the vocoder is fitted to and driven by included."""
+    from app.pitch import track
     from training.data import _featurise
 
     path = fsdd / "recordings" / "6_theo_12.wav"
-    image, db_min, db_max, _ = _featurise(path, C)
-    served = fc.waveform_to_features(upload_to_waveform(path.read_bytes(), C, 30.0), C)
+    image, db_min, db_max, _, f0, voiced = _featurise(path, C)
+    waveform = upload_to_waveform(path.read_bytes(), C, 30.0)
+    served = fc.waveform_to_features(waveform, C)
     np.testing.assert_array_equal(image, served.image)
     assert (db_min, db_max) == (served.db_min, served.db_max)
+    heard = track(waveform, C)
+    np.testing.assert_array_equal(f0, heard.f0)
+    np.testing.assert_array_equal(voiced, heard.voiced)
+    assert voiced.any()
 
 
 def test_peak_normalise():

@@ -112,8 +112,8 @@ def test_flac_output_decodes_to_the_same_audio(client):
 
 
 def test_gl_iters_changes_the_audio(client):
-    a = generate(client, digit=7, seed=4, gl_iters=4)
-    b = generate(client, digit=7, seed=4, gl_iters=64)
+    a = generate(client, digit=7, seed=4, gl_iters=4, vocoder="griffinlim")
+    b = generate(client, digit=7, seed=4, gl_iters=64, vocoder="griffinlim")
     assert a.headers["x-gl-iters"] == "4" and b.headers["x-gl-iters"] == "64"
     assert a.content != b.content
 
@@ -156,9 +156,10 @@ def test_reconstruct_original_phase_is_deterministic_and_differs(client):
     files = {"file": ("c.wav", data, "audio/wav")}
     original = client.post("/reconstruct", params={"phase": "original"}, files=files)
     again = client.post("/reconstruct", params={"phase": "original"}, files=files)
-    griffin = client.post("/reconstruct", files=files)
-    assert original.headers["x-phase"] == "original" and griffin.headers["x-phase"] == "griffinlim"
-    assert original.content == again.content != griffin.content
+    vocoder = client.post("/reconstruct", files=files)
+    assert original.headers["x-phase"] == "original" and vocoder.headers["x-phase"] == "vocoder"
+    assert vocoder.headers["x-vocoder"] == "source-filter"
+    assert original.content == again.content != vocoder.content
     assert_good_clip(original.content, RATE, SAMPLES)
     assert original.headers["x-sharpen"] == "1.5"
     plain = client.post("/reconstruct", params={"phase": "original", "sharpen": 1}, files=files)
@@ -299,7 +300,8 @@ def test_capacity_bound_gives_503_with_retry_after():
 
         async def burst() -> list[httpx.Response]:
             async with httpx.AsyncClient(base_url=server.url, timeout=60) as c:
-                params = {"digits": "12345678901234567890", "gl_iters": 128, "seed": 1}
+                params = {"digits": "12345678901234567890", "gl_iters": 128, "seed": 1,
+                          "vocoder": "griffinlim"}  # fmt: skip
                 return await asyncio.gather(*(c.post("/generate", params=params) for _ in range(6)))
 
         responses = asyncio.run(burst())
@@ -357,7 +359,7 @@ def test_openapi_documents_both_spellings(client):
     operation = spec["paths"]["/generate"]["post"]
     names = {p["name"] for p in operation["parameters"]}
     fields = {"digit", "digits", "seed", "temperature", "format", "sample_rate", "gl_iters"}
-    assert fields | {"sharpen"} <= names
+    assert fields | {"sharpen", "vocoder"} <= names
     assert "requestBody" in operation
     _, rate, _ = read_audio(client.post("/generate?digit=0").content)
     assert rate == RATE
@@ -369,7 +371,15 @@ def test_cpu_work_does_not_block_the_event_loop(server):
     async def race() -> tuple[bool, int]:
         async with httpx.AsyncClient(base_url=server.url, timeout=120) as c:
             long = asyncio.create_task(
-                c.post("/generate", params={"digits": "1" * 32, "gl_iters": 128, "seed": 1})
+                c.post(
+                    "/generate",
+                    params={
+                        "digits": "1" * 32,
+                        "gl_iters": 128,
+                        "seed": 1,
+                        "vocoder": "griffinlim",
+                    },
+                )  # fmt: skip
             )
             for _ in range(1000):  # until the server is working on it (this request is 1)
                 metrics = (await c.get("/metrics")).text

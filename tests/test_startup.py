@@ -75,5 +75,13 @@ def test_meta_lacks_a_field(tmp_path, field):
 
 def test_shapes_disagree_with_contract(tmp_path):
     bundle = copy_bundle(tmp_path)
-    edit_meta(bundle, lambda m: m["contract"].update(n_fft=1024))
+    edit_meta(bundle, lambda m: m["contract"].update(n_fft=1024) or m.update(vocoder=None))
     assert "decoder.onnx: output has shape" in refuses(bundle)
+
+
+def test_vocoder_models_disagree_with_contract(tmp_path):
+    bundle = copy_bundle(tmp_path)
+    edit_meta(bundle, lambda m: m["vocoder"]["voicing"]["weights"].pop())
+    assert "bundle.json: vocoder voicing weights are not 2 x 257" in refuses(bundle)
+    edit_meta(bundle, lambda m: m.update(vocoder=None) or m["voices"][0]["latent"].pop("7"))
+    assert "lacks digits" in refuses(bundle)

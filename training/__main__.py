@@ -1,4 +1,4 @@
-"""Command line: `python -m training fit|latents|classifier|evaluate|compare|fetch ...`."""
+"""Command line: `python -m training fit|latents|voices|classifier|evaluate|compare|fetch ...`."""
 
 from __future__ import annotations
 
@@ -71,6 +71,13 @@ def _parser() -> argparse.ArgumentParser:
     latents.add_argument("--components", type=int, default=TrainConfig.latent_components)
     latents.add_argument("--cache-dir", type=Path, default=TrainConfig.cache_dir)
 
+    voices = commands.add_parser(
+        "voices", help="refit a bundle's voices and source-filter vocoder models from its data"
+    )
+    voices.add_argument("bundle", type=Path)
+    voices.add_argument("--data", type=Path, required=True, help="the data it was trained on")
+    voices.add_argument("--cache-dir", type=Path, default=TrainConfig.cache_dir)
+
     judge = commands.add_parser("classifier", help="train and export the judge classifier")
     judge.add_argument("--data", type=Path, required=True)
     judge.add_argument("--layout", choices=["fsdd", "audiomnist"], default="fsdd")
@@ -123,6 +130,11 @@ def main(argv: list[str] | None = None) -> None:
 
         print(fetch(args.dataset, args.dest))
         return
+    if args.command == "voices":
+        from training.voices import refit_bundle as refit_voices
+
+        refit_voices(args.bundle, args.data, args.cache_dir)
+        return
     if args.command == "latents":
         from training.latents import refit_bundle
 
@@ -157,7 +169,7 @@ def main(argv: list[str] | None = None) -> None:
         )
         return
     if args.command == "compare":
-        from training.evaluate import write_comparison
+        from training.comparison import write_comparison
 
         print(write_comparison(args.bundles, args.out))
         return

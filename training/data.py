@@ -19,10 +19,12 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 from app.contract import Contract, load_waveform, waveform_to_features
+from app.pitch import track
 
 log = logging.getLogger(__name__)
 
 LAYOUTS = ("fsdd", "audiomnist")
+CACHE_VERSION = 3  # 2: pitch and voicing per frame; 3: YIN low-passes first
 _NAME = re.compile(r"^(\d)_([A-Za-z0-9]+)_(\d+)\.wav$")
 
 
@@ -67,6 +69,8 @@ class Dataset:
     digits: np.ndarray  # int64 [N]
     speakers: np.ndarray  # str [N]
     takes: np.ndarray  # int64 [N]
+    f0: np.ndarray  # float32 [N, frames]: YIN pitch per contract frame (app/pitch.py), 0 unvoiced
+    voiced: np.ndarray  # bool [N, frames]
 
     def __len__(self) -> int:
         return len(self.digits)
@@ -75,17 +79,19 @@ class Dataset:
         return Dataset(**{k: v[index] for k, v in vars(self).items()})
 
 
-def _featurise(path: Path, contract: Contract) -> tuple[np.ndarray, float, float, int]:
+def _featurise(path: Path, contract: Contract) -> tuple:
     waveform = load_waveform(path, contract)
     features = waveform_to_features(waveform, contract)
-    return features.image, features.db_min, features.db_max, len(waveform)
+    pitch = track(waveform, contract)
+    return (features.image, features.db_min, features.db_max, len(waveform), pitch.f0,
+            pitch.voiced)  # fmt: skip
 
 
 def _cache_path(clips: list[Clip], contract: Contract, cache_dir: Path) -> Path:
     """Keyed by the contract's hash and the exact file list (names and sizes)."""
     listing = "\n".join(f"{c.path.name}:{c.path.stat().st_size}" for c in clips)
     key = hashlib.sha256(listing.encode()).hexdigest()[:16]
-    return cache_dir / contract.digest() / f"{key}.npz"
+    return cache_dir / contract.digest() / f"{key}-{CACHE_VERSION}.npz"
 
 
 def load_dataset(
@@ -114,6 +120,8 @@ def load_dataset(
         digits=np.array([c.digit for c in clips], dtype=np.int64),
         speakers=np.array([c.speaker for c in clips]),
         takes=np.array([c.take for c in clips], dtype=np.int64),
+        f0=np.stack([r[4] for r in results]),
+        voiced=np.stack([r[5] for r in results]),
     )
     cache.parent.mkdir(parents=True, exist_ok=True)
     np.savez(cache, **vars(dataset))

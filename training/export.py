@@ -18,16 +18,17 @@ from app.bundle import (
     ENCODER_FILE,
     BundleMeta,
     DigitScale,
-    LatentGaussian,
     ModelInfo,
     file_entry,
     write_meta,
 )
 from training.classifier import JUDGE_FILE, logits_only, read_judge
 from training.config import TrainConfig
+from training.data import Dataset
 from training.fit import FitResult
 from training.latents import fit_mixtures
 from training.models import N_DIGITS, one_hot
+from training.voices import fit_vocoder, fit_voices
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +51,17 @@ def to_onnx(model: keras.Model, inputs: dict[str, tuple[int, ...]], path: Path) 
     tf2onnx.convert.from_keras(model, input_signature=signature, opset=OPSET, output_path=str(path))
 
 
-def latent_statistics(result: FitResult, components: int) -> dict[str, list[LatentGaussian]]:
-    """Per-digit mixtures of the training encodings, for /generate?digit=d."""
-    train = result.split.train
-    images, digits = result.data.images[train], result.data.digits[train]
-    inputs = (images, one_hot(digits)) if result.vae.conditional else images
-    z_mean, _ = result.vae.encoder.predict(inputs, verbose=0)
-    return fit_mixtures(np.asarray(z_mean), digits, components)
+def training_encodings(result: FitResult) -> tuple[Dataset, np.ndarray, np.ndarray]:
+    """The training split, its encodings z_mean and their decodings (the model's own
+    reconstructions), from which the latent mixtures, voices and vocoder are fitted."""
+    train = result.data.subset(result.split.train)
+    vae = result.vae
+    digit = one_hot(train.digits)
+    z_mean, _ = vae.encoder.predict((train.images, digit) if vae.conditional else train.images,
+                                    verbose=0)  # fmt: skip
+    z_mean = np.asarray(z_mean)
+    decoded = vae.decoder.predict((z_mean, digit) if vae.conditional else z_mean, verbose=0)
+    return train, z_mean, np.asarray(decoded)
 
 
 def scaling_statistics(result: FitResult) -> dict[str, DigitScale]:
@@ -87,6 +92,7 @@ def export_bundle(result: FitResult, config: TrainConfig) -> BundleMeta:
         logits_only(config.judge / JUDGE_FILE, out / CLASSIFIER_FILE)
         files.append(CLASSIFIER_FILE)
     split = result.split
+    train, z_mean, decoded = training_encodings(result)
     meta = BundleMeta(
         name=config.name,
         created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -103,7 +109,9 @@ def export_bundle(result: FitResult, config: TrainConfig) -> BundleMeta:
         ),
         contract=contract.to_dict(),
         scaling=scaling_statistics(result),
-        latent=latent_statistics(result, config.latent_components),
+        latent=fit_mixtures(z_mean, train.digits, config.latent_components),
+        voices=fit_voices(train, z_mean),
+        vocoder=fit_vocoder(train, decoded, seed=config.seed),
         training={
             "dataset": config.layout,
             "data_path": str(config.data),

@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 from sklearn.mixture import GaussianMixture
 
-from app.bundle import DIGITS, LatentGaussian, read_meta, write_meta
+from app.bundle import DIGITS, BundleMeta, LatentGaussian, read_meta, write_meta
 from app.synth import Synthesizer
 from training.config import TrainConfig
-from training.data import length_filter, load_dataset
+from training.data import Dataset, length_filter, load_dataset
 from training.fit import split_data
 
 log = logging.getLogger(__name__)
@@ -46,11 +46,9 @@ def fit_mixtures(
     return stats
 
 
-def refit_bundle(
-    bundle: Path, data: Path, components: int, cache_dir: Path = TrainConfig.cache_dir
-) -> None:
-    """Re-encode the bundle's own training split with its ONNX encoder and store new mixtures
-    in bundle.json (the ONNX files, and so their hashes, are unchanged)."""
+def training_split(bundle: Path, data: Path, cache_dir: Path) -> tuple[BundleMeta, Dataset]:
+    """A bundle's metadata and the features of its own training split, re-derived from the
+    data and the split recorded in the bundle (refused if the split sizes differ)."""
     meta = read_meta(bundle)
     facts = meta.training
     config = TrainConfig(
@@ -67,15 +65,29 @@ def refit_bundle(
     train = split_data(dataset, config).train
     if len(train) != facts.get("clips", {}).get("train", len(train)):
         raise RuntimeError(f"{data}: not the data {bundle} was trained on (split sizes differ)")
-    synth = Synthesizer(bundle, threads=2)
-    images, digits = dataset.images[train], dataset.digits[train]
-    z = np.concatenate(
-        [
-            synth.encode(images[i : i + 256], digits[i : i + 256].tolist())[0]
-            for i in range(0, len(train), 256)
-        ]
+    return meta, dataset.subset(train)
+
+
+def reconstruct_all(synth: Synthesizer, data: Dataset, batch: int = 256):
+    """The bundle's encodings z_mean [N, latent] of a data set and their decodings [N, bins,
+    frames] (a conditional model is given each clip's true digit)."""
+    z, decoded = [], []
+    for i in range(0, len(data), batch):
+        digits = data.digits[i : i + batch].tolist()
+        z.append(synth.encode(data.images[i : i + batch], digits)[0])
+        decoded.append(synth.decode(z[-1], digits))
+    return np.concatenate(z), np.concatenate(decoded)
+
+
+def refit_bundle(
+    bundle: Path, data: Path, components: int, cache_dir: Path = TrainConfig.cache_dir
+) -> None:
+    """Re-encode the bundle's own training split with its ONNX encoder and store new mixtures
+    in bundle.json (the ONNX files, and so their hashes, are unchanged)."""
+    meta, train = training_split(bundle, data, cache_dir)
+    z, _ = reconstruct_all(Synthesizer(bundle, threads=2), train)
+    meta.latent = fit_mixtures(
+        z, train.digits, components, seed=meta.training.get("seed", TrainConfig.seed)
     )
-    meta.latent = fit_mixtures(z, digits, components, seed=config.seed)
     meta.model.config["latent_components"] = components
     write_meta(bundle, meta)
-    log.info("%s: %d-component latent mixtures refitted on %d clips", bundle, components, len(z))

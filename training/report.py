@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from app.bundle import BundleMeta  # noqa: E402
+from app.contract import Contract, stft  # noqa: E402
 from app.synth import Synthesizer  # noqa: E402
 
 BINS = 128  # 0-5.5 kHz at 22,050 Hz: FSDD has nothing above 4 kHz
@@ -41,6 +42,31 @@ def spectrogram_grid(
     fig.suptitle("held-out speakers' clips vs generated (0-5.5 kHz, 0.8 s)", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=70)
+    plt.close(fig)
+    return path
+
+
+def harmonics_figure(
+    real: np.ndarray, generated: np.ndarray, sample_rate: int, path: Path, digits=(3, 5, 8)
+) -> Path:
+    """Real and generated waveforms side by side at a resolution that shows pitch
+    harmonics (46 ms windows, 5.8 ms hop, 0-4 kHz); `real` and `generated` are [10, samples]
+    clips indexed by digit. The contract's own 23 ms frames blur harmonics together."""
+    fine = Contract(sample_rate=sample_rate, clip_samples=real.shape[-1], n_fft=1024,
+                    hop_length=128)  # fmt: skip
+    top = int(4000 / sample_rate * fine.n_fft)
+    fig, axes = plt.subplots(2, len(digits), figsize=(3.2 * len(digits), 5.2), sharey=True)
+    for row, (label, clips) in enumerate((("real held-out", real), ("generated", generated))):
+        for col, digit in enumerate(digits):
+            db = 20 * np.log10(np.maximum(np.abs(stft(clips[digit], fine))[:top], 1e-5))
+            ax = axes[row, col]
+            ax.imshow(db - db.max(), origin="lower", aspect="auto", cmap="magma", vmin=-70,
+                      vmax=0, extent=(0, fine.clip_seconds, 0, 4))  # fmt: skip
+            ax.set_title(f"{label} {digit}", fontsize=9)
+            ax.set_xlabel("s", fontsize=8) if row else None
+            ax.set_ylabel("kHz", fontsize=8) if col == 0 else None
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
     plt.close(fig)
     return path
 
@@ -109,9 +135,17 @@ def write_report(
     ev: dict,
     real: tuple[np.ndarray, np.ndarray],
     generated: tuple[np.ndarray, np.ndarray],
+    waves: tuple[np.ndarray, np.ndarray],
 ) -> Path:
+    """index.md and its figures; `waves` are the real and generated waveforms, aligned
+    with the digits in `real` and `generated`."""
     folder.mkdir(parents=True, exist_ok=True)
     spectrogram_grid(real, generated, folder / "spectrograms.png")
+    first = [
+        np.stack([w[digits == d][0] for d in range(10)])
+        for w, digits in ((waves[0], real[1]), (waves[1], generated[1]))
+    ]
+    harmonics_figure(*first, synth.contract.sample_rate, folder / "harmonics.png")
     latent_plot(synth, real[0], real[1], folder / "latent.png")
     has_curves = curves(meta.training.get("history", {}), folder / "curves.png")
     confusion_plot(np.array(ev["generated"]["confusion"]), folder / "confusion.png")
@@ -122,7 +156,7 @@ def write_report(
         f"Model {meta.model.kind}, conditional {meta.model.conditional}, latent "
         f"{meta.model.latent_dim}, {meta.model.parameters:,} parameters. Judge held-out speakers "
         f"{ev['judge']['test_speakers']} (never heard by this model: {ev['unseen_speakers']}); "
-        f"{g['clips']} generated clips, Griffin-Lim {ev['gl_iters']} iterations.",
+        f"{g['clips']} generated clips, vocoder {ev.get('vocoder', 'griffinlim')}.",
         "",
         "| figure | generated | real held-out (ceiling) |",
         "|---|---|---|",
@@ -148,10 +182,41 @@ def write_report(
             f"| {d} | {v['accuracy']:.3f} | {v['frechet']:.1f} | {v['spread_generated']:.2f} "
             f"| {v['spread_real']:.2f} |"
         )
-    lines += ["", "![spectrograms](spectrograms.png)", "", "![confusion](confusion.png)", ""]
+    lines += _naturalness_lines(ev.get("naturalness"))
+    lines += ["", "![harmonics](harmonics.png)", "", "![spectrograms](spectrograms.png)", ""]
+    lines += ["![confusion](confusion.png)", ""]
     lines += ["![latent](latent.png)", ""]
     if has_curves:
         lines += ["![training curves](curves.png)", ""]
     path = folder / "index.md"
     path.write_text("\n".join(lines))
     return path
+
+
+def _naturalness_lines(nat: dict | None) -> list[str]:
+    if not nat:
+        return []
+    real, gen, rec = nat["real"], nat["generated"], nat["reconstruction"]
+
+    def mos(block: dict, key: str) -> str:
+        return f"{block['dnsmos'][key]:.2f}" if block.get("dnsmos") else "n/a"
+
+    return [
+        "",
+        "| naturalness | generated | real held-out |",
+        "|---|---|---|",
+        f"| voiced share of loud frames (pyin) | {gen['voiced_share']:.3f} "
+        f"| {real['voiced_share']:.3f} |",
+        f"| clip pitch 5th-95th percentile (Hz) | {gen['median_f0_p5']:.0f}-"
+        f"{gen['median_f0_p95']:.0f} | training speakers "
+        f"{nat['real_training_speakers']['median_f0_p5']:.0f}-"
+        f"{nat['real_training_speakers']['median_f0_p95']:.0f} "
+        f"(covered {nat['pitch_range_coverage']:.2f}) |",
+        f"| pitch spread across a number's digits (std/mean) | {nat['numbers']['mean']:.3f} "
+        f"(max {nat['numbers']['max']:.3f}) | |",
+        f"| DNSMOS SIG / OVRL | {mos(gen, 'sig')} / {mos(gen, 'ovrl')} "
+        f"| {mos(real, 'sig')} / {mos(real, 'ovrl')} |",
+        f"| reconstructions' voiced share: vocoder / original phase / Griffin-Lim "
+        f"| {rec['vocoder']['voiced_share']:.3f} / {rec['original_phase']['voiced_share']:.3f}"
+        f" / {rec['griffinlim']['voiced_share']:.3f} | {real['voiced_share']:.3f} |",
+    ]

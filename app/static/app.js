@@ -8,6 +8,7 @@
   // What the page did last, for "same seed again" (and for tests to inspect).
   const demo = { last: null, results: [], model: null };
   window.audioVaeDemo = demo;
+  const PHASE_NAMES = { vocoder: "vocoder at your pitch", original: "original phase", griffinlim: "Griffin-Lim" };
 
   // ---------- HTTP ----------
 
@@ -489,7 +490,7 @@
           kind: "original",
         }),
         resultCard({
-          title: `Reconstruction (${phase === "original" ? "original phase" : "Griffin-Lim"})`,
+          title: `Reconstruction (${PHASE_NAMES[phase]})`,
           bytes,
           type: h("content-type") || "audio/wav",
           filename: `${stem}-reconstructed-${phase}.wav`,
@@ -501,7 +502,7 @@
       if (mine !== reconstruction) return;
       replaceResults(recResult, cards);
       demo.results.push({ kind: "reconstruction", phase, sha256: cards[1].dataset.sha256 });
-      setStatus(recStatus, `Reconstructed ${file.name} (${phase === "original" ? "original phase" : "Griffin-Lim"}).`);
+      setStatus(recStatus, `Reconstructed ${file.name} (${PHASE_NAMES[phase]}).`);
     } catch (err) {
       if (mine === reconstruction) setStatus(recStatus, `Could not reconstruct ${file.name}: ${err.message}`, true);
     } finally {

@@ -103,6 +103,15 @@ def trim_silence(
     return y[loud[0] * hop : min(len(y), loud[-1] * hop + frame)]
 
 
+def _digit_seed(seed: int, index: int) -> int:
+    """The seed of a sequence's digit `index`: the request's seed for the first, then 64 bits
+    from NumPy's SeedSequence spawned for (seed, index), independent of the other digits."""
+    if index == 0:
+        return seed
+    state = np.random.SeedSequence(seed, spawn_key=(index,)).generate_state(2, np.uint32)
+    return int(state[0]) | int(state[1]) << 32
+
+
 class Synthesizer:
     """Loads and verifies one bundle; generates and reconstructs waveforms."""
 
@@ -241,6 +250,33 @@ class Synthesizer:
         waveforms = self.invert(magnitudes, gl_iters, rng, sharpen)
         return np.stack([peak_normalise(w) for w in waveforms])
 
+    def speak_chunks(
+        self,
+        digits: list[int],
+        seed: int,
+        temperature: float = 1.0,
+        gl_iters: int = 32,
+        gap_ms: float = 80.0,
+        sharpen: float = 1.0,
+    ) -> Iterator[np.ndarray]:
+        """The waveform of `speak`, in order, as float32 pieces made one digit at a time:
+        a single digit is the contract's full clip; a sequence is each digit trimmed of its
+        silence, with a `gap_ms` silence piece between digits. Lazy: a consumer that stops
+        early (a client that hung up) spends no CPU on the digits after.
+
+        Digit i uses its own seed, derived from (seed, i) alone and equal to `seed` for the
+        first, so a number's digits do not depend on the digits after them and a one-digit
+        request gives what `generate` gives."""
+        gap = np.zeros(int(round(gap_ms * self.contract.sample_rate / 1000)), np.float32)
+        for i, digit in enumerate(digits):
+            clip = self.generate([digit], _digit_seed(seed, i), temperature, gl_iters, sharpen)[0]
+            if len(digits) == 1:
+                yield clip
+                return
+            if i:
+                yield gap
+            yield trim_silence(clip)
+
     def speak(
         self,
         digits: list[int],
@@ -251,15 +287,10 @@ class Synthesizer:
         sharpen: float = 1.0,
     ) -> np.ndarray:
         """One waveform: a single digit as the contract's full clip, or a sequence read out
-        like a number (each digit trimmed of silence, joined by `gap_ms` of silence)."""
-        clips = self.generate(digits, seed, temperature, gl_iters, sharpen)
-        if len(digits) == 1:
-            return clips[0]
-        gap = np.zeros(int(round(gap_ms * self.contract.sample_rate / 1000)), np.float32)
-        parts = []
-        for clip in clips:
-            parts += [trim_silence(clip), gap]
-        return np.concatenate(parts[:-1])
+        like a number (each digit trimmed of silence, joined by `gap_ms` of silence). The
+        concatenation of `speak_chunks`, so streamed and whole responses hold the same audio."""
+        pieces = self.speak_chunks(digits, seed, temperature, gl_iters, gap_ms, sharpen)
+        return np.concatenate(list(pieces))
 
     def reconstruct(
         self,

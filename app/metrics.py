@@ -30,6 +30,12 @@ STAGE = Histogram(
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
 )
 REJECTED = Counter("audiovae_rejected_total", "requests refused for capacity", ["reason"])
+STREAMS = Counter(
+    "audiovae_streams_total",
+    "streamed responses by how they ended: completed, or disconnected (the client hung up "
+    "and the remaining digits were not made)",
+    ["outcome"],
+)
 
 
 def observe_stage(stage: str, seconds: float) -> None:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, File, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
@@ -151,8 +151,9 @@ async def readyz(request: Request) -> JSONResponse:
 
 @router.get("/metrics", tags=["ops"], response_class=Response)
 async def prometheus_metrics() -> Response:
-    """Prometheus text format: requests, latencies, stage timings, in-flight, rejections."""
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    """Prometheus text format: requests, latencies, stage timings, in-flight, rejections,
+    streams; with several workers (python -m app.serve), all of them added up."""
+    return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/v1/model", tags=["model"], responses=problem_responses({503: "model loading"}))

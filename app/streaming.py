@@ -33,6 +33,7 @@ class AudioStream(Response):
         # No `body`: Starlette then sends no Content-Length, and uvicorn uses chunked encoding.
         self.status_code, self.media_type, self.background = 200, media_type, None
         self.header, self.steps, self.release = header, steps, release
+        self.finished = False
         self.init_headers(headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -55,15 +56,25 @@ class AudioStream(Response):
                 while not gone.is_set():
                     chunk = await run_in_threadpool(next, self.steps, None)
                     if chunk is None:
-                        await send(_body(b"", more=False))
                         outcome = "completed"
+                        # Free the slot before the client hears the end, so its next request
+                        # finds it free.
+                        await self._done(outcome)
+                        await send(_body(b"", more=False))
                         break
                     if chunk:
                         await send(_body(chunk))
                 tasks.cancel_scope.cancel()
         finally:
-            metrics.STREAMS.labels(outcome).inc()
-            # ValueError: the step is still running in its thread (the server is stopping).
-            with suppress(ValueError):
-                self.steps.close()
-            await self.release()
+            await self._done(outcome)
+
+    async def _done(self, outcome: str) -> None:
+        """Once: count the stream, close its steps, give its synthesis slot back."""
+        if self.finished:
+            return
+        self.finished = True
+        metrics.STREAMS.labels(outcome).inc()
+        # ValueError: the step is still running in its thread (the server is stopping).
+        with suppress(ValueError):
+            self.steps.close()
+        await self.release()

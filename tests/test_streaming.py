@@ -15,6 +15,7 @@ import pytest
 import soundfile as sf
 
 from tests.audio_checks import assert_problem, ffmpeg_decode
+from tests.conftest import DEFAULT_BUNDLE, Server
 from tests.scrape import sample
 
 HEADER = {"wav": 44, "mulaw": 58, "pcm": 0}
@@ -127,3 +128,30 @@ def test_a_client_that_hangs_up_stops_the_synthesis(server, client):
     text = client.get("/metrics").text
     assert sample(text, "audiovae_stage_duration_seconds_count", stage="decode") - decoded == made
     assert client.post("/generate", params={"digit": 1}).status_code == 200
+
+
+def test_a_stream_holds_a_synthesis_slot_until_it_ends():
+    """Streams count against the capacity bound: with one slot and no queue, a request made
+    while a stream runs is refused, and one made after it ends is served."""
+    env = {
+        "AUDIOVAE_MAX_CONCURRENCY": "1",
+        "AUDIOVAE_MAX_QUEUE": "0",
+        "AUDIOVAE_REJECT_DELAY_SECONDS": "0",
+    }
+    server = Server(DEFAULT_BUNDLE, env)
+    try:
+        server.wait_ready()
+        with (
+            httpx.Client(base_url=server.url, timeout=60) as c,
+            httpx.Client(base_url=server.url, timeout=60) as other,
+        ):
+            params = {"digits": "1" * 32, "gl_iters": 128, "seed": 1, "stream": "true"}
+            with c.stream("POST", "/generate", params=params) as stream:
+                chunks = stream.iter_raw()
+                assert next(chunks).startswith(b"RIFF")  # under way, holding the one slot
+                assert_problem(other.post("/generate", params={"digit": 1}), 503, "capacity")
+                rest = b"".join(chunks)
+            assert len(rest) > 32 * 0.15 * 22_050 * 2  # it went on to the end regardless
+            assert other.post("/generate", params={"digit": 1}).status_code == 200
+    finally:
+        server.stop()

@@ -45,13 +45,16 @@ CMD ["--help"]
 
 # ---- serve: the runtime image; last, so a plain `docker build .` builds it ----
 FROM ${PYTHON_IMAGE} AS serve
+# Workers: one per core the container may use unless WEB_CONCURRENCY says otherwise; their
+# metrics meet in PROMETHEUS_MULTIPROC_DIR (compose and Kubernetes mount a tmpfs there).
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
-    WEB_CONCURRENCY=1 \
-    AUDIOVAE_INTRA_OP_THREADS=1
+    AUDIOVAE_INTRA_OP_THREADS=1 \
+    PROMETHEUS_MULTIPROC_DIR=/run/audiovae-metrics
 RUN groupadd --system --gid 10001 audiovae \
-    && useradd --system --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin audiovae
+    && useradd --system --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin audiovae \
+    && install -d -o 10001 -g 10001 -m 0700 /run/audiovae-metrics
 COPY --from=build /opt/venv /opt/venv
 # The service resolves its default bundle, models/default, against this folder; compose mounts
 # ./models over it read-only so bundles can be swapped without a rebuild.
@@ -63,6 +66,8 @@ EXPOSE 8000
 # a 503 or a refused connection. No curl in the image: Python's standard library does it.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import urllib.request as u; u.urlopen('http://127.0.0.1:8000/readyz', timeout=4)"]
-# Worker processes come from $WEB_CONCURRENCY (uvicorn reads it), onnxruntime threads per
-# worker from $AUDIOVAE_INTRA_OP_THREADS; every other AUDIOVAE_* setting works as well.
-CMD ["uvicorn", "app.main:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000"]
+# The serve command (app/serve.py): uvicorn with $WEB_CONCURRENCY workers (default: one per
+# core of the container's CPU limit), the metrics folder emptied before they start;
+# onnxruntime threads per worker from $AUDIOVAE_INTRA_OP_THREADS, and every other AUDIOVAE_*
+# setting works as well.
+CMD ["python", "-m", "app.serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -26,8 +26,9 @@ $(BIN)/.dev: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@ $(BIN)/.serve
 
+# One worker process per core (WEB_CONCURRENCY=N to choose), metrics shared between them.
 serve: $(BIN)/.serve
-	$(BIN)/uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT) --no-access-log
+	$(BIN)/python -m app.serve --host $(HOST) --port $(PORT)
 
 test: $(BIN)/.dev
 	$(BIN)/ruff check .

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
 import numpy as np
-import soundfile as sf
 
 from app.contract import (
     AudioDecodeError,
@@ -16,10 +14,10 @@ from app.contract import (
     resample,
     to_mono,
 )
+from app.formats import AudioWriter, output_rate
 
 MIN_RATE, MAX_RATE = 1_000, 384_000
 MAX_CHANNELS = 32
-MEDIA_TYPES = {"wav": "audio/wav", "flac": "audio/flac"}
 
 
 class UploadTooLarge(ValueError):
@@ -66,14 +64,9 @@ def upload_to_waveform(data: bytes, contract: Contract, max_seconds: float) -> n
 
 
 def encode(waveform: np.ndarray, rate: int, fmt: str = "wav", out_rate: int | None = None) -> bytes:
-    """PCM16 WAV or FLAC in memory, resampled to `out_rate` when asked."""
-    if out_rate and out_rate != rate:
-        waveform, rate = resample(waveform, rate, out_rate), out_rate
-    # Quantise here, not in libsndfile, so WAV and FLAC carry exactly the same samples.
-    pcm = np.round(np.clip(waveform, -1.0, 1.0) * 32767).astype(np.int16)
-    buffer = io.BytesIO()
-    sf.write(buffer, pcm, rate, format=fmt.upper(), subtype="PCM_16")
-    return buffer.getvalue()
+    """One waveform at `rate` as a whole file in `fmt` (app/formats.py), at `out_rate` or the
+    format's default rate."""
+    return AudioWriter(fmt, rate, output_rate(fmt, out_rate, rate)).whole([waveform])
 
 
 __all__ = ["AudioDecodeError", "UploadTooLarge", "encode", "upload_to_waveform"]

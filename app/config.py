@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -14,6 +14,12 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AUDIOVAE_", env_file=".env", extra="ignore")
 
     bundle_path: Path = Field(Path("models/default"), description="model bundle folder to serve")
+
+    # Worker processes for `python -m app.serve` (uvicorn's WEB_CONCURRENCY, as the image
+    # and compose set it); unset: one per available core. Each loads the bundle (~130 MB).
+    workers: int | None = Field(
+        None, ge=1, le=256, validation_alias=AliasChoices("AUDIOVAE_WORKERS", "WEB_CONCURRENCY")
+    )
 
     # CPU: onnxruntime threads per session, and threads doing request work (ONNX, Griffin-Lim,
     # resampling, encoding). On 2 cores, 1 intra-op thread and 2 workers keeps both busy.

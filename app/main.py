@@ -60,12 +60,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             log.error("cannot start: %s", exc)
             raise
         await run_in_threadpool(synth.warm_up)
+        metrics.worker_started()
         app.state.synth = synth
         app.state.capacity = Capacity(settings.max_concurrency, settings.max_queue)
         app.state.ready = True
         log.info("serving bundle %s (%s)", settings.bundle_path, synth.model_id)
         yield
         app.state.ready = False
+        metrics.worker_stopping()
 
     app = FastAPI(
         title="audio-vae",

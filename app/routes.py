@@ -5,20 +5,24 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import AsyncIterator, Generator
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, File, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from app import metrics
-from app.audio import MEDIA_TYPES, AudioDecodeError, UploadTooLarge, encode, upload_to_waveform
+from app.audio import AudioDecodeError, UploadTooLarge, upload_to_waveform
 from app.config import Settings
 from app.errors import ProblemError, problem_responses, validation_detail
+from app.formats import FORMATS, AudioWriter, negotiate, output_rate
 from app.limits import Capacity, Overloaded
 from app.schemas import MAX_SEED, GenerateFields, GenerateParams, OutputOptions, ReconstructParams
+from app.streaming import AudioStream
 from app.synth import GRIFFIN_LIM, InputError, Synthesizer
 
 router = APIRouter()
@@ -26,12 +30,15 @@ router = APIRouter()
 AUDIO = {"type": "string", "format": "binary"}
 AUDIO_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
-        "content": {MEDIA_TYPES["wav"]: {"schema": AUDIO}, MEDIA_TYPES["flac"]: {"schema": AUDIO}},
-        "description": "PCM16 audio",
+        "content": {spec.media_type: {"schema": AUDIO} for spec in FORMATS.values()},
+        "description": "audio in the asked `format` (or the one the Accept header prefers): "
+        "audio/wav (PCM16), audio/flac, audio/mpeg (MP3), audio/ogg (Opus), "
+        "audio/wav; codecs=7 (G.711 u-law), audio/pcm (raw s16le mono, rate in X-Sample-Rate)",
     },
     **problem_responses(
         {
             400: "malformed body: not decodable as JSON or as multipart form data",
+            406: "the Accept header names no format the service makes (and `format` is absent)",
             413: "request body, upload or clip over the configured limit",
             415: "the upload is not decodable audio",
             422: "invalid parameters, or audio that cannot be used",
@@ -47,13 +54,14 @@ def _synth(request: Request) -> Synthesizer:
     return request.app.state.synth
 
 
-async def _cpu(request: Request, fn, *args):
-    """Run CPU-bound work in the thread pool within the service's capacity."""
+@asynccontextmanager
+async def _capacity(request: Request) -> AsyncIterator[None]:
+    """A synthesis slot within the service's capacity, or 503 + Retry-After."""
     capacity: Capacity = request.app.state.capacity
     settings: Settings = request.app.state.settings
     try:
         async with capacity.slot():
-            return await run_in_threadpool(fn, *args)
+            yield
     except Overloaded:
         metrics.REJECTED.labels("capacity").inc()
         # Hold the refusal back a little: a client that retries at once (ignoring
@@ -64,6 +72,25 @@ async def _cpu(request: Request, fn, *args):
         raise ProblemError(
             503, "the service is at capacity; retry shortly", {"Retry-After": retry}
         ) from None
+
+
+async def _cpu(request: Request, fn, *args):
+    """Run CPU-bound work in the thread pool within the service's capacity."""
+    async with _capacity(request):
+        return await run_in_threadpool(fn, *args)
+
+
+def _format(fmt: str | None, request: Request) -> str:
+    """The asked format, or the one the Accept header prefers (406 if it names none)."""
+    if fmt is not None:
+        return fmt
+    chosen = negotiate(request.headers.get("accept"))
+    if chosen is None:
+        names = ", ".join(sorted({spec.media_type for spec in FORMATS.values()}))
+        raise ProblemError(
+            406, f"the Accept header names no format this service makes; it makes {names}"
+        )
+    return chosen
 
 
 def _gl_iters(options: OutputOptions, settings: Settings) -> int:
@@ -84,21 +111,35 @@ def _vocoder(options: OutputOptions, settings: Settings, synth: Synthesizer) -> 
         raise ProblemError(422, f"vocoder: {exc}") from exc
 
 
-def _audio_response(
-    synth: Synthesizer, waveform, options: OutputOptions, headers: dict[str, str]
-) -> tuple[bytes, str, dict[str, str]]:
-    fmt = options.format or "wav"
-    rate = options.sample_rate or synth.contract.sample_rate
+def _writer(synth: Synthesizer, fmt: str, options: OutputOptions) -> AudioWriter:
+    model_rate = synth.contract.sample_rate
+    return AudioWriter(fmt, model_rate, output_rate(fmt, options.sample_rate, model_rate))
+
+
+def _headers(synth: Synthesizer, writer: AudioWriter, extra: dict[str, str]) -> dict[str, str]:
+    rate = str(writer.rate)
+    return {"X-Model-Id": synth.model_id, "X-Sample-Rate": rate, "Vary": "Accept", **extra}
+
+
+def _whole(
+    synth: Synthesizer, writer: AudioWriter, pieces, headers: dict[str, str]
+) -> tuple[bytes, dict[str, str]]:
+    """Synthesise every piece, then encode them as one file."""
+    pieces = list(pieces)
     with metrics.timed("encoding"):
-        data = encode(waveform, synth.contract.sample_rate, fmt, rate)
-    seconds = len(waveform) / synth.contract.sample_rate
-    headers = {
-        "X-Model-Id": synth.model_id,
-        "X-Sample-Rate": str(rate),
-        "X-Duration-Seconds": f"{seconds:.3f}",
-        **headers,
-    }
-    return data, MEDIA_TYPES[fmt], headers
+        data = writer.whole(pieces)
+    seconds = f"{writer.frames / writer.rate:.3f}"
+    return data, {**_headers(synth, writer, headers), "X-Duration-Seconds": seconds}
+
+
+def _steps(writer: AudioWriter, pieces) -> Generator[bytes, None, None]:
+    """Encoded bytes of each piece as it is made; the same writer calls as `_whole`."""
+    for piece in pieces:
+        with metrics.timed("encoding"):
+            data = writer.feed(piece)
+        yield data
+    with metrics.timed("encoding"):
+        yield writer.flush()
 
 
 @router.get("/healthz", tags=["ops"])
@@ -117,8 +158,9 @@ async def readyz(request: Request) -> JSONResponse:
 
 @router.get("/metrics", tags=["ops"], response_class=Response)
 async def prometheus_metrics() -> Response:
-    """Prometheus text format: requests, latencies, stage timings, in-flight, rejections."""
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    """Prometheus text format: requests, latencies, stage timings, in-flight, rejections,
+    streams; with several workers (python -m app.serve), all of them added up."""
+    return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/v1/model", tags=["model"], responses=problem_responses({503: "model loading"}))
@@ -169,24 +211,30 @@ async def generate(
     sharpen = _sharpen(params, settings)
     vocoder = _vocoder(params, settings, synth)
 
-    def work():
-        waveform = synth.speak(digits, seed, temperature, iters, gap_ms, sharpen, vocoder)
-        return _audio_response(
-            synth,
-            waveform,
-            params,
-            {
-                "X-Digits": "".join(map(str, digits)),
-                "X-Seed": str(seed),
-                "X-Temperature": f"{temperature:g}",
-                "X-GL-Iters": str(iters),
-                "X-Sharpen": f"{sharpen:g}",
-                "X-Vocoder": vocoder,
-            },
-        )
-
-    data, media_type, headers = await _cpu(request, work)
-    return Response(data, media_type=media_type, headers=headers)
+    fmt = _format(params.format, request)
+    if params.stream and not FORMATS[fmt].streams:
+        streamable = ", ".join(name for name, spec in FORMATS.items() if spec.streams)
+        raise ProblemError(422, f"stream: {fmt} is sent whole; streaming is for {streamable}")
+    writer = _writer(synth, fmt, params)
+    said = {
+        "X-Digits": "".join(map(str, digits)),
+        "X-Seed": str(seed),
+        "X-Temperature": f"{temperature:g}",
+        "X-GL-Iters": str(iters),
+        "X-Sharpen": f"{sharpen:g}",
+        "X-Vocoder": vocoder,
+    }
+    pieces = synth.speak_chunks(digits, seed, temperature, iters, gap_ms, sharpen, vocoder)
+    if params.stream:
+        # The slot is held until the stream ends, so streamed synthesis counts against the
+        # same capacity bound as whole responses.
+        slot = AsyncExitStack()
+        await slot.enter_async_context(_capacity(request))
+        headers = _headers(synth, writer, said)
+        header = writer.stream_header()
+        return AudioStream(header, _steps(writer, pieces), writer.media_type, headers, slot.aclose)
+    data, headers = await _cpu(request, _whole, synth, writer, pieces, said)
+    return Response(data, media_type=writer.media_type, headers=headers)
 
 
 @router.post("/reconstruct", tags=["audio"], response_class=Response, responses=AUDIO_RESPONSES)
@@ -210,20 +258,21 @@ async def reconstruct(
     iters = _gl_iters(params, settings)
     sharpen = _sharpen(params, settings)
     vocoder = GRIFFIN_LIM if params.phase == "griffinlim" else _vocoder(params, settings, synth)
+    writer = _writer(synth, _format(params.format, request), params)
 
     def work():
         with metrics.timed("resample"):
             waveform = upload_to_waveform(data, synth.contract, settings.max_upload_seconds)
         result = synth.reconstruct(waveform, params.phase, 0, iters, params.digit, sharpen, vocoder)
         headers = {"X-Phase": params.phase, "X-Sharpen": f"{sharpen:g}", "X-Vocoder": vocoder}
-        return _audio_response(synth, result, params, headers)
+        return _whole(synth, writer, [result], headers)
 
     try:
-        payload, media_type, headers = await _cpu(request, work)
+        payload, headers = await _cpu(request, work)
     except AudioDecodeError as exc:
         raise ProblemError(415, f"could not decode the upload as audio: {exc}") from exc
     except UploadTooLarge as exc:
         raise ProblemError(413, str(exc)) from exc
     except (InputError, ValueError) as exc:
         raise ProblemError(422, str(exc)) from exc
-    return Response(payload, media_type=media_type, headers=headers)
+    return Response(payload, media_type=writer.media_type, headers=headers)

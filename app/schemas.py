@@ -8,13 +8,18 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 MAX_SEED = 2**64 - 1
 MAX_DIGITS = 32
-AudioFormat = Literal["wav", "flac"]
+AudioFormat = Literal["wav", "flac", "mp3", "ogg", "mulaw", "pcm"]
 Vocoder = Literal["source-filter", "griffinlim"]
 Phase = Literal["vocoder", "original", "griffinlim"]
 
 
 class OutputOptions(BaseModel):
-    format: AudioFormat | None = Field(None, description="wav (default) or flac; PCM16")
+    format: AudioFormat | None = Field(
+        None,
+        description="wav (PCM16), flac, mp3, ogg (Opus), mulaw (G.711 u-law WAV, 8 kHz unless "
+        "sample_rate says otherwise) or pcm (raw s16le, rate in X-Sample-Rate); without it the "
+        "Accept header chooses, WAV for */*",
+    )
     sample_rate: int | None = Field(
         None, ge=8_000, le=48_000, description="resample the output (Hz); default: the model's"
     )
@@ -69,6 +74,11 @@ class GenerateFields(OutputOptions):
         le=1000.0,
         allow_inf_nan=False,
         description="silence between digits of a sequence (ms)",
+    )
+    stream: bool | None = Field(
+        None,
+        description="send each digit as soon as it is made (chunked; wav, pcm or mulaw): a WAV "
+        "header with sizes 0xFFFFFFFF ('unknown length'), then the samples",
     )
 
 

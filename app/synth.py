@@ -282,6 +282,24 @@ class Synthesizer:
             source = Excitation(f0=pitch, voicing=self.source.voicing(image[0]))
         return peak_normalise(self.invert(magnitude, rng, vocoder, gl_iters, sharpen, source))
 
+    def clips(
+        self,
+        digits: list[int],
+        seed: int,
+        temperature: float = 1.0,
+        gl_iters: int = 32,
+        sharpen: float = 1.0,
+        vocoder: str | None = None,
+    ) -> Iterator[np.ndarray]:
+        """New clips [clip_samples], one per digit, made lazily and all in the one voice the
+        seed picks. Digit i draws from its own random stream, so the same digits and seed
+        give the same samples however they are batched, streamed or cut short."""
+        vocoder = self.vocoder_for(vocoder)
+        speaker = self.draw_speaker(seed)
+        for i, digit in enumerate(digits):
+            rng = np.random.default_rng(_streams(seed, i + 1))
+            yield self.render_digit(digit, speaker, rng, temperature, vocoder, gl_iters, sharpen)
+
     def generate(
         self,
         digits: list[int],
@@ -291,25 +309,32 @@ class Synthesizer:
         sharpen: float = 1.0,
         vocoder: str | None = None,
     ) -> np.ndarray:
-        """New clips [N, clip_samples], one per digit, all in the one voice the seed picks.
-        Digit i draws from its own random stream, so the same digits and seed give the
-        same samples however they are batched or streamed."""
-        vocoder = self.vocoder_for(vocoder)
-        speaker = self.draw_speaker(seed)
-        return np.stack(
-            [
-                self.render_digit(
-                    digit,
-                    speaker,
-                    np.random.default_rng(_streams(seed, i + 1)),
-                    temperature,
-                    vocoder,
-                    gl_iters,
-                    sharpen,
-                )  # fmt: skip
-                for i, digit in enumerate(digits)
-            ]
-        )
+        """`clips` as one array [N, clip_samples]."""
+        return np.stack(list(self.clips(digits, seed, temperature, gl_iters, sharpen, vocoder)))
+
+    def speak_chunks(
+        self,
+        digits: list[int],
+        seed: int,
+        temperature: float = 1.0,
+        gl_iters: int = 32,
+        gap_ms: float = 80.0,
+        sharpen: float = 1.0,
+        vocoder: str | None = None,
+    ) -> Iterator[np.ndarray]:
+        """The waveform of `speak`, in order, as float32 pieces made one digit at a time:
+        a single digit is the contract's full clip; a sequence is each digit trimmed of its
+        silence, with a `gap_ms` silence piece between digits. Lazy: a consumer that stops
+        early (a client that hung up) spends no CPU on the digits after."""
+        gap = np.zeros(int(round(gap_ms * self.contract.sample_rate / 1000)), np.float32)
+        made = self.clips(digits, seed, temperature, gl_iters, sharpen, vocoder)
+        if len(digits) == 1:
+            yield next(made)
+            return
+        for i, clip in enumerate(made):
+            if i:
+                yield gap
+            yield trim_silence(clip)
 
     def speak(
         self,
@@ -322,15 +347,10 @@ class Synthesizer:
         vocoder: str | None = None,
     ) -> np.ndarray:
         """One waveform: a single digit as the contract's full clip, or a sequence read out
-        like a number in one voice (each digit trimmed of silence, joined by `gap_ms`)."""
-        clips = self.generate(digits, seed, temperature, gl_iters, sharpen, vocoder)
-        if len(digits) == 1:
-            return clips[0]
-        gap = np.zeros(int(round(gap_ms * self.contract.sample_rate / 1000)), np.float32)
-        parts = []
-        for clip in clips:
-            parts += [trim_silence(clip), gap]
-        return np.concatenate(parts[:-1])
+        like a number in one voice (each digit trimmed of silence, joined by `gap_ms`). The
+        concatenation of `speak_chunks`, so streamed and whole responses hold the same audio."""
+        pieces = self.speak_chunks(digits, seed, temperature, gl_iters, gap_ms, sharpen, vocoder)
+        return np.concatenate(list(pieces))
 
     def excitation_of(self, waveform: np.ndarray) -> Excitation:
         """A clip's own pitch and voicing (YIN) as the source-filter's excitation; unvoiced

@@ -16,7 +16,13 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("--requests", type=int, default=200, help="requests per httpx run")
     run.add_argument("--repeats", type=int, default=20, help="repeats per in-process figure")
     run.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16, 64])
-    run.add_argument("--workers", type=int, nargs="+", default=[1], help="uvicorn workers")
+    run.add_argument(
+        "--workers",
+        type=int,
+        nargs="+",
+        default=[0],
+        help="worker processes of each server (python -m app.serve); 0: its default, one per core",
+    )
     run.add_argument("--out", type=Path, default=Path("reports/bench.json"))
     run.add_argument(
         "--load",
@@ -27,7 +33,7 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("--seconds", type=float, default=10.0, help="seconds per wrk run")
     args = parser.parse_args(argv)
     if args.command == "run":
-        from benchmarks.speed import markdown
+        from benchmarks.report import markdown
         from benchmarks.speed import run as run_bench
 
         result = run_bench(

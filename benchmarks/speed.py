@@ -1,6 +1,12 @@
 """The speed benchmark: the study's stack vs this project's, in process and over HTTP.
 
-python -m benchmarks run [--requests N] [--concurrency 1 4 16 64] [--out reports/bench.json]
+python -m benchmarks run [--requests N] [--concurrency 1 4 16 64] [--workers 0 1 2]
+                         [--out reports/bench.json]
+
+HTTP runs use the serve command (python -m app.serve); workers 0 is its default, one per
+core. The first server also measures the time to the first audio byte and to the last
+(benchmarks/streams.py); the encode cost of each format is measured in process
+(benchmarks/formats.py).
 """
 
 from __future__ import annotations
@@ -22,9 +28,11 @@ from app.config import Settings
 from app.contract import db_to_amplitude, unscale
 from app.synth import Synthesizer
 from benchmarks import wrk
+from benchmarks.formats import encode_costs
 from benchmarks.load import closed_loop, summarise
 from benchmarks.server import REPO, Server
 from benchmarks.soak import UPLOAD
+from benchmarks.streams import first_and_last_byte
 
 DIGIT = 3
 SEED_GL_ITERS = 32  # librosa.griffinlim's default, which the study used
@@ -118,8 +126,9 @@ def in_process(bundle: Path, repeats: int, gl_iters: int, sharpen: float) -> dic
         result[name] = {
             "gl_iters": iters,
             "total_ms": total,
-            "decode_ms": round(1000 * statistics.median(stages["decode"]), 3),
-            "inversion_ms": round(1000 * statistics.median(stages["inversion"]), 2),
+            # per request: one digit at a time, so a sequence's stages add up its digits'
+            "decode_ms": round(1000 * sum(stages["decode"]) / (repeats + 1), 3),
+            "inversion_ms": round(1000 * sum(stages["inversion"]) / (repeats + 1), 2),
             "encoding_ms": round(1000 * statistics.median(encode_times), 3),
         }
     return result
@@ -142,15 +151,21 @@ def over_http(
     workers: int,
     load: str = "httpx",
     seconds: float = 10.0,
+    streams: int = 0,
 ) -> dict:
     """/generate at each concurrency (wrk for `seconds`, or httpx for `requests`), then
-    /reconstruct of a 1 s upload (httpx), against a fresh server with `workers` workers."""
-    extra = ["--workers", str(workers)] if workers > 1 else []
-    server = Server(bundle, env, extra)
+    /reconstruct of a 1 s upload (httpx), against a fresh serve command with `workers`
+    workers (0: its default, one per core); with `streams` > 0, first and last byte times
+    (the median of that many requests each)."""
+    extra = ["--workers", str(workers)] if workers else []
+    server = Server(bundle, env, extra, serve_command=True)
     try:
         cold_start = server.wait_ready()
+        started = len(server.workers())
+        server.wait_workers(started)
         asyncio.run(closed_loop(server.url, _generate, 2, 20))  # warm every worker
         rss_warm = _tree_rss(server)
+        first_bytes = first_and_last_byte(server.url, streams) if streams else None
         rows = {}
         for concurrency in concurrencies:
             if load == "wrk":
@@ -167,7 +182,9 @@ def over_http(
     finally:
         server.stop()
     return {
-        "workers": workers,
+        "workers": started,
+        "serve_default": not workers,
+        "first_and_last_byte": first_bytes,
         "load_generator": load,
         "cold_start_s": round(cold_start, 2),
         "rss_mb_per_worker_warm": rss_warm,
@@ -198,6 +215,8 @@ def run(
     seconds: float = 10.0,
 ) -> dict:
     concurrencies = concurrencies or [1, 4, 16, 64]
+    workers = workers or [0]
+    first = max(1, min(repeats, 5))  # requests per first-byte figure
     if load == "auto":
         load = "wrk" if wrk.available() else "httpx"
     env = {"AUDIOVAE_MAX_CONCURRENCY": "4", "AUDIOVAE_MAX_QUEUE": "32"}
@@ -207,9 +226,10 @@ def run(
         "bundle": str(bundle),
         "seed_stack": seed_stack(bundle, repeats),
         "in_process": in_process(bundle, repeats, defaults.gl_iters, defaults.sharpen),
+        "encode": encode_costs(bundle, repeats),
         "http": [
-            over_http(bundle, concurrencies, requests, env, w, load, seconds)
-            for w in (workers or [1])
+            over_http(bundle, concurrencies, requests, env, w, load, seconds, 0 if i else first)
+            for i, w in enumerate(workers)
         ],
     }
     ours = result["in_process"]
@@ -223,56 +243,3 @@ def run(
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=2))
     return result
-
-
-def markdown(result: dict) -> str:
-    m = result["machine"]
-    lines = [
-        f"Machine: {m['cores']} cores, {m['cpu']}; Python {m['python']}; "
-        + ", ".join(f"{k} {v}" for k, v in m["versions"].items() if v),
-        "",
-        "| path | figure |",
-        "|---|---|",
-    ]
-    seed = result["seed_stack"]
-    seed_text = f"{seed['digit_ms']} ms" if "digit_ms" in seed else f"skipped: {seed['skipped']}"
-    lines.append(
-        f"| seed stack: study MLP Keras predict + librosa.griffinlim 32, one digit | {seed_text} |"
-    )
-    for name, row in result["in_process"].items():
-        lines.append(
-            f"| in-process {name}, GL {row['gl_iters']} | {row['total_ms']} ms "
-            f"(decode {row['decode_ms']}, "
-            f"inversion {row['inversion_ms']}, encoding {row['encoding_ms']}) |"
-        )
-    lines.append(
-        f"| speed-up vs seed stack, same digit, both GL {SEED_GL_ITERS} "
-        f"| {result['speedup_vs_seed_stack']}x |"
-    )
-    default_iters = result["in_process"]["digit"]["gl_iters"]
-    lines.append(
-        f"| speed-up vs seed stack at the service's default GL {default_iters} "
-        f"| {result['speedup_at_service_default']}x |"
-    )
-    for http in result["http"]:
-        w = http["workers"]
-        lines.append(f"| cold start to /readyz ({w} worker) | {http['cold_start_s']} s |")
-        lines.append(f"| load generator ({w} worker) | {http['load_generator']} |")
-        lines.append(
-            f"| resident memory per worker, warm / after load | {http['rss_mb_per_worker_warm']} / "
-            f"{http['rss_mb_per_worker_after_load']} MB |"
-        )
-    lines += [
-        "",
-        "| workers | run | requests | ok | 503 | unexpected | req/s "
-        "| p50 ms | p95 ms | p99 ms | RTF |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for http in result["http"]:
-        for name, r in http["runs"].items():
-            lines.append(
-                f"| {http['workers']} | {name} | {r['requests']} | {r['ok']} | {r['rejected_503']} "
-                f"| {r['unexpected']} | {r['rps']} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} "
-                f"| {r['rtf']} |"
-            )
-    return "\n".join(lines)

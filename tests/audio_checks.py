@@ -40,3 +40,26 @@ def assert_problem(response, status: int, says: str) -> dict:
     assert body["status"] == status and body["title"] and body["type"]
     assert says.lower() in body["detail"].lower(), body["detail"]
     return body
+
+
+def ffmpeg_decode(content: bytes) -> tuple[np.ndarray, int]:
+    """Decode with ffmpeg (Debian's `ffmpeg`) to mono int16 samples and their rate; skips
+    the calling test when ffmpeg is not installed."""
+    import json
+    import shutil
+    import subprocess
+
+    import pytest
+
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("ffmpeg is not installed (apt-get install ffmpeg)")
+    probe = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_streams", "-of", "json", "-i", "pipe:0"],
+        input=content, capture_output=True, check=True, timeout=60,
+    )  # fmt: skip
+    rate = int(json.loads(probe.stdout)["streams"][0]["sample_rate"])
+    decoded = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", "pipe:0", "-f", "s16le", "-ac", "1", "pipe:1"],
+        input=content, capture_output=True, check=True, timeout=60,
+    )  # fmt: skip
+    return np.frombuffer(decoded.stdout, "<i2"), rate

@@ -94,7 +94,10 @@ GENERATE_QUERIES: dict[str, tuple[str, int, str]] = {
     "sample_rate 10^9": ("digit=1&sample_rate=1000000000", 422, "sample_rate"),
     "gl_iters 0": ("digit=1&gl_iters=0", 422, "gl_iters"),
     "gl_iters huge": ("digit=1&gl_iters=99999999999", 422, "gl_iters"),
-    "unknown format": ("digit=1&format=mp3", 422, "format"),
+    "unknown format": ("digit=1&format=aac", 422, "format"),
+    "format in capitals": ("digit=1&format=WAV", 422, "format"),
+    "stream not a boolean": ("digit=1&stream=maybe", 422, "stream"),
+    "stream of a whole-file format": ("digits=12&stream=true&format=mp3", 422, "stream"),
     "unknown vocoder": ("digit=1&vocoder=wavenet", 422, "vocoder"),
     "sharpen below 1": ("digit=1&sharpen=0.5", 422, "sharpen"),
     "sharpen nan": ("digit=1&sharpen=nan", 422, "sharpen"),
@@ -159,6 +162,16 @@ REQUESTS: dict[str, tuple[Callable[[httpx.Client], httpx.Response], int, str]] =
     ),
     "field both in query and body": (
         lambda c: c.post("/generate?digit=1", json={"digit": 2}), 422, "both",
+    ),
+    "accept no audio format": (
+        lambda c: c.post("/generate?digit=1", headers={"accept": "application/json"}), 406, "accept",
+    ),
+    "accept garbage": (lambda c: c.post("/generate?digit=1", headers={"accept": ";;q=x,/"}), 406, "accept"),
+    "accept a codec not made": (
+        lambda c: c.post("/generate?digit=1", headers={"accept": "audio/ogg; codecs=vorbis"}), 406, "accept",
+    ),
+    "stream in the body of a whole-file format": (
+        lambda c: c.post("/generate", json={"digits": "12", "stream": True, "format": "flac"}), 422, "stream",
     ),
     "unknown route": (lambda c: c.get("/admin"), 404, "not found"),
     "wrong method": (lambda c: c.delete("/generate"), 405, "method not allowed"),

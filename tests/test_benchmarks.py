@@ -24,11 +24,22 @@ def test_speed_benchmark_runs_and_reports(tmp_path, capsys):
         result["in_process"]["sequence10"]["total_ms"] > result["in_process"]["digit"]["total_ms"]
     )
     assert result["speedup_vs_seed_stack"] > 0 and result["speedup_at_service_default"] > 0
-    runs = result["http"][0]["runs"]
+    # every format's encode cost, for the same audio
+    assert set(result["encode"]) == {"wav", "flac", "mp3", "ogg", "mulaw", "pcm"}
+    assert all(row["encode_ms"] > 0 for row in result["encode"].values())
+    assert result["encode"]["mulaw"]["rate"] == 8000 and result["encode"]["ogg"]["rate"] == 24000
+    http = result["http"][0]
+    assert http["serve_default"] is True and http["workers"] >= 1  # the default serve command
+    runs = http["runs"]
     assert set(runs) == {"generate_c1", "generate_c2", "reconstruct_1s_c1"}
     assert all(r["unexpected"] == 0 and r["ok"] > 0 for r in runs.values())
-    assert 0 < result["http"][0]["cold_start_s"] < 60
-    assert "| 1 | generate_c1 |" in table
+    assert 0 < http["cold_start_s"] < 60
+    first = http["first_and_last_byte"]
+    assert set(first) == {f"{n}_digits_{m}" for n in (1, 10, 32) for m in ("whole", "streamed")}
+    for row in first.values():
+        assert 0 < row["first_audio_ms"] <= row["last_byte_ms"]
+    assert f"| {http['workers']} | generate_c1 |" in table
+    assert "| 32 | streamed |" in table and "| encode ogg," in table
 
 
 def test_soak_runs_and_reports(tmp_path):

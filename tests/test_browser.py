@@ -212,6 +212,8 @@ def test_a_typed_number_is_read_out_as_one_longer_clip(demo: Page):
     page.get_by_role("button", name="Speak it").click()
     result = demo.wait_for_result(before)
     assert result["digits"] == "41555512"
+    assert result["streamed"] is True  # raw PCM, stream=true
+    assert "streamed in" in page.locator("#gen-result .result").inner_text()
     duration = demo.duration("#gen-result audio")
     assert duration > 3 * CLIP_SECONDS
     assert "Number 41555512" in page.locator("#gen-result h3").inner_text()
@@ -232,6 +234,23 @@ def test_a_typed_number_is_read_out_as_one_longer_clip(demo: Page):
     assert "digits: String should match pattern" in status.inner_text()
     assert "HTTP 422" in status.inner_text()
     assert len(demo.results()) == before + 1
+
+
+def test_a_long_number_plays_while_it_streams(demo: Page):
+    """32 digits take a while to make: the page schedules the first ones on Web Audio before
+    the last have arrived, and keeps what it played, byte for byte the service's WAV."""
+    page = demo.page
+    number = "4155551234" * 3 + "99"
+    page.get_by_label("Seed", exact=True).fill("8")
+    before = len(demo.results())
+    page.get_by_label("Read out a number").fill(number)
+    page.get_by_role("button", name="Speak it").click()
+    result = demo.wait_for_result(before)
+    assert result["digits"] == number and result["streamed"] is True
+    assert result["chunks"] >= 4, result  # it came in pieces...
+    assert result["playedBeforeEnd"] is True, result  # ...and played before the last one
+    assert result["audio"] == "running", result
+    assert result["sha256"] == server_sha256(demo.server, digits=number, seed=8, temperature=0.6)
 
 
 def test_an_uploaded_clip_is_reconstructed_beside_the_original(demo: Page, tmp_path: Path):

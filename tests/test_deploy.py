@@ -141,10 +141,13 @@ def test_serving_stage_is_lean_non_root_and_last():
     assert "models/default/ models/default/" in values(serve, "COPY")
 
     cmd = exec_form(serve, "CMD")
-    assert cmd[:3] == ["uvicorn", "app.main:create_app", "--factory"]
+    assert cmd[:3] == ["python", "-m", "app.serve"]  # the README's serve command
     assert cmd[cmd.index("--host") + 1] == "0.0.0.0" and cmd[cmd.index("--port") + 1] == "8000"
-    assert "--workers" not in cmd, "workers come from $WEB_CONCURRENCY"
-    assert stage_env(serve)["WEB_CONCURRENCY"] == "1"
+    assert "--workers" not in cmd, "workers: $WEB_CONCURRENCY, else one per core"
+    assert "WEB_CONCURRENCY" not in stage_env(serve)
+    # The metrics folder exists in the image, owned by the service's user.
+    metrics_dir = stage_env(serve)["PROMETHEUS_MULTIPROC_DIR"]
+    assert any(f"-o {user} -g {user}" in v and metrics_dir in v for v in values(serve, "RUN"))
 
     check = exec_form(serve, "HEALTHCHECK")
     assert check[:2] == ["python", "-c"] and "/readyz" in check[2] and "curl" not in check[2]
@@ -238,6 +241,14 @@ def test_compose_semantics():
     limits = api["deploy"]["resources"]["limits"]
     assert float(limits["cpus"]) > 0 and limits["memory"]
     assert {"path": ".env", "required": False} in api["env_file"]
+    # Workers: one per core unless the shell sets WEB_CONCURRENCY; their metrics on a tmpfs
+    # at the image's folder, writable by the image's user.
+    assert api["environment"]["WEB_CONCURRENCY"] is None
+    metrics_dir = stage_env(serve)["PROMETHEUS_MULTIPROC_DIR"]
+    assert api["environment"]["PROMETHEUS_MULTIPROC_DIR"] == metrics_dir
+    uid = values(serve, "USER")[-1].split(":")[0]
+    mount = next(t for t in api["tmpfs"] if t.startswith(f"{metrics_dir}:"))
+    assert f"uid={uid}" in mount
 
     # ./models is mounted read-only where the image keeps its bundles, so the default bundle
     # (models/default, relative to WORKDIR) is served from the host's folder.
@@ -314,9 +325,16 @@ def test_k8s_probes_limits_and_security():
     assert security["readOnlyRootFilesystem"] is True
     assert security["allowPrivilegeEscalation"] is False
     assert security["capabilities"]["drop"] == ["ALL"]
-    # With a read-only root, /tmp (upload spooling) must be a writable emptyDir.
+    # With a read-only root, /tmp (upload spooling) and the workers' metrics folder must be
+    # writable emptyDirs (the latter in memory).
     tmp = next(m for m in container["volumeMounts"] if m["mountPath"] == "/tmp")
     assert "emptyDir" in next(v for v in pod["volumes"] if v["name"] == tmp["name"])
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    metrics_dir = stage_env(serve)["PROMETHEUS_MULTIPROC_DIR"]
+    assert env["PROMETHEUS_MULTIPROC_DIR"] == metrics_dir and "WEB_CONCURRENCY" not in env
+    mount = next(m for m in container["volumeMounts"] if m["mountPath"] == metrics_dir)
+    volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
+    assert volume["emptyDir"]["medium"] == "Memory"
 
     labels = deployment["spec"]["template"]["metadata"]["labels"]
     assert deployment["spec"]["selector"]["matchLabels"].items() <= labels.items()
@@ -393,8 +411,10 @@ def test_serving_image_install_runs_cmd_and_healthcheck(tmp_path):
     assert no_tf.returncode != 0 and "No module named 'tensorflow'" in no_tf.stderr
     where = run([python, "-c", "import app; print(app.__file__)"], cwd=workdir, env=env)
     assert Path(where.stdout.strip()).is_relative_to(venv), "app must come from the install"
-    uvicorn_help = run([str(venv / "bin" / "uvicorn"), "--help"], env=env)
-    assert "WEB_CONCURRENCY" in uvicorn_help.stdout  # how the image sets its worker count
+    serve_help = run([python, "-m", "app.serve", "--help"], cwd=workdir, env=env)
+    assert "WEB_CONCURRENCY" in serve_help.stdout  # how the image sets its worker count
+    # compose and Kubernetes mount a tmpfs at the image's metrics folder; here, a fresh one
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(tmp_path / "metrics")
 
     # The image's CMD, on a loopback port instead of 0.0.0.0:8000.
     port = free_port()
@@ -402,6 +422,7 @@ def test_serving_image_install_runs_cmd_and_healthcheck(tmp_path):
     cmd[cmd.index("--host") + 1] = "127.0.0.1"
     cmd[cmd.index("--port") + 1] = str(port)
     cmd[0] = shutil.which(cmd[0], path=env["PATH"])
+    env["WEB_CONCURRENCY"] = "2"  # as compose on 2 cores: two workers, one metrics folder
     assert Path(cmd[0]).is_relative_to(venv)
     check = exec_form(serve, "HEALTHCHECK")
     assert ":8000/readyz" in check[2]
@@ -433,6 +454,9 @@ def test_serving_image_install_runs_cmd_and_healthcheck(tmp_path):
         assert (info.format, info.subtype, rate) == ("WAV", "PCM_16", contract["sample_rate"])
         assert samples.shape == (contract["clip_samples"],)
         assert abs(samples).max() > 0.1, "silent"
+        scrape = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+        assert 'audiovae_requests_total{method="POST",route="/generate",status="200"} 1.0' in scrape
+        assert list(Path(env["PROMETHEUS_MULTIPROC_DIR"]).glob("counter_*.db"))
     finally:
         server.terminate()
         try:

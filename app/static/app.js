@@ -144,6 +144,91 @@
     return out;
   }
 
+  // The 44-byte header libsndfile (and so the service) writes for mono PCM16, before the
+  // samples as they came: the same bytes as the same request unstreamed.
+  function wavFromPcm(pcm, rate) {
+    const out = new Uint8Array(44 + pcm.byteLength);
+    const view = new DataView(out.buffer);
+    const put = (at, text) => [...text].forEach((ch, i) => view.setUint8(at + i, ch.charCodeAt(0)));
+    put(0, "RIFF");
+    view.setUint32(4, 36 + pcm.byteLength, true);
+    put(8, "WAVEfmt ");
+    view.setUint32(16, 16, true);
+    view.setUint16(20, 1, true);
+    view.setUint16(22, 1, true);
+    view.setUint32(24, rate, true);
+    view.setUint32(28, rate * 2, true);
+    view.setUint16(32, 2, true);
+    view.setUint16(34, 16, true);
+    put(36, "data");
+    view.setUint32(40, pcm.byteLength, true);
+    out.set(pcm, 44);
+    return out.buffer;
+  }
+
+  // ---------- Streamed playback ----------
+
+  let player = null; // one AudioContext for the page, and what it has scheduled
+  function audioPlayer() {
+    const Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) return null;
+    if (!player) player = { ctx: new Ctx(), sources: [] };
+    for (const source of player.sources) source.stop(); // a new stream replaces the last
+    player.sources = [];
+    if (player.ctx.state === "suspended") player.ctx.resume();
+    return player;
+  }
+
+  // Reads a stream of raw s16le PCM, scheduling each piece to play right after the last
+  // (Web Audio), as soon as it arrives. Returns all the PCM, or null if `stale()` turned
+  // true on the way (then it cancels the stream: the server stops making the rest).
+  async function playStream(response, rate, stale) {
+    const out = audioPlayer();
+    const reader = response.body.getReader();
+    const parts = [];
+    let carry = new Uint8Array(0);
+    let at = 0;
+    let chunks = 0;
+    let firstPlayed = null;
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      if (stale()) {
+        reader.cancel();
+        return null;
+      }
+      const bytes = new Uint8Array(carry.length + value.length);
+      bytes.set(carry);
+      bytes.set(value, carry.length);
+      const even = bytes.length - (bytes.length % 2); // a sample may straddle two reads
+      carry = bytes.slice(even);
+      if (even === 0) continue;
+      const piece = bytes.slice(0, even);
+      parts.push(piece);
+      chunks += 1;
+      if (!out) continue;
+      const samples = new Int16Array(piece.buffer);
+      const buffer = out.ctx.createBuffer(1, samples.length, rate);
+      const channel = buffer.getChannelData(0);
+      for (let i = 0; i < samples.length; i++) channel[i] = samples[i] / 32768;
+      const source = out.ctx.createBufferSource();
+      source.buffer = buffer;
+      source.connect(out.ctx.destination);
+      at = Math.max(at, out.ctx.currentTime + 0.05); // a little lead against jitter
+      source.start(at);
+      out.sources.push(source);
+      at += buffer.duration;
+      if (firstPlayed === null) firstPlayed = performance.now();
+    }
+    const pcm = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let offset = 0;
+    for (const p of parts) {
+      pcm.set(p, offset);
+      offset += p.length;
+    }
+    return { pcm, chunks, firstPlayed, ended: performance.now(), audio: out ? out.ctx.state : "none" };
+  }
+
   async function sha256(buffer) {
     if (window.crypto && crypto.subtle) {
       const digest = await crypto.subtle.digest("SHA-256", buffer);
@@ -357,27 +442,43 @@
     params.set("sharpen", sharpen.value);
     if (seed !== null && seed !== undefined) params.set("seed", seed);
     const label = what.digit !== undefined ? `digit ${what.digit}` : `the number ${what.digits}`;
-    setStatus(genStatus, `Generating ${label}…`);
+    setStatus(genStatus, what.digits !== undefined ? `Speaking ${label} as it is made…` : `Generating ${label}…`);
     genResult.setAttribute("aria-busy", "true");
     try {
+      // A number streams: raw PCM, played digit by digit as it arrives.
+      const streamed = what.digits !== undefined;
+      if (streamed) {
+        params.set("format", "pcm");
+        params.set("stream", "true");
+      }
       const response = await request(`/generate?${params}`, { method: "POST" });
-      const bytes = await response.arrayBuffer();
-      if (mine !== generation) return;
       const h = (name) => response.headers.get(name);
+      let bytes;
+      let stream = null;
+      if (streamed) {
+        stream = await playStream(response, Number(h("x-sample-rate")), () => mine !== generation);
+        if (!stream) return; // a newer click took over (and the stream was hung up)
+        bytes = wavFromPcm(stream.pcm, Number(h("x-sample-rate")));
+      } else {
+        bytes = await response.arrayBuffer();
+      }
+      if (mine !== generation) return;
       const usedSeed = h("x-seed");
       const digits = h("x-digits") || what.digit || what.digits;
+      const seconds = stream ? stream.pcm.byteLength / 2 / Number(h("x-sample-rate")) : Number(h("x-duration-seconds"));
       const card = await resultCard({
         title: digits.length === 1 ? `Digit ${digits}` : `Number ${digits}`,
         bytes,
-        type: response.headers.get("content-type") || "audio/wav",
+        type: "audio/wav",
         filename: `digits-${digits}-seed-${usedSeed}.wav`,
         facts: [
           `seed ${usedSeed}`,
           `temperature ${h("x-temperature")}`,
           `clarity ${h("x-sharpen")}`,
-          `${Number(h("x-duration-seconds")).toFixed(2)} s at ${h("x-sample-rate")} Hz`,
+          `${seconds.toFixed(2)} s at ${h("x-sample-rate")} Hz`,
+          stream ? `streamed in ${stream.chunks} chunks` : "",
         ],
-        autoplay: true,
+        autoplay: !streamed, // a stream has played already, as it came
         kind: "generated",
       });
       if (mine !== generation) return;
@@ -385,7 +486,12 @@
       card.dataset.digits = digits;
       replaceResults(genResult, [card]);
       demo.last = { what, seed: usedSeed, temperature: temperature.value, sha256: card.dataset.sha256 };
-      demo.results.push({ kind: "generated", digits, seed: usedSeed, sha256: card.dataset.sha256 });
+      demo.results.push({
+        kind: "generated", digits, seed: usedSeed, sha256: card.dataset.sha256,
+        streamed, chunks: stream ? stream.chunks : 1,
+        playedBeforeEnd: stream ? stream.firstPlayed !== null && stream.firstPlayed < stream.ended : false,
+        audio: stream ? stream.audio : null,
+      }); // prettier-ignore
       againButton.disabled = false;
       againButton.setAttribute("aria-label", `Same seed again: ${label} with seed ${usedSeed}`);
       setStatus(genStatus, `Here is ${label} (seed ${usedSeed}).`);

@@ -21,7 +21,7 @@ def markdown(result: dict) -> str:
     )
     for name, row in result["in_process"].items():
         lines.append(
-            f"| in-process {name}, GL {row['gl_iters']} | {row['total_ms']} ms "
+            f"| in-process {name}, {_inversion(row)} | {row['total_ms']} ms "
             f"(decode {row['decode_ms']}, "
             f"inversion {row['inversion_ms']}, encoding {row['encoding_ms']}) |"
         )
@@ -29,9 +29,9 @@ def markdown(result: dict) -> str:
         f"| speed-up vs seed stack, same digit, both GL {SEED_GL_ITERS} "
         f"| {result['speedup_vs_seed_stack']}x |"
     )
-    default_iters = result["in_process"]["digit"]["gl_iters"]
+    default = _inversion(result["in_process"]["digit"])
     lines.append(
-        f"| speed-up vs seed stack at the service's default GL {default_iters} "
+        f"| speed-up vs seed stack at the service's default ({default}) "
         f"| {result['speedup_at_service_default']}x |"
     )
     for fmt, row in result["encode"].items():
@@ -74,3 +74,8 @@ def markdown(result: dict) -> str:
                 f"| {r['rtf']} |"
             )
     return "\n".join(lines)
+
+
+def _inversion(row: dict) -> str:
+    vocoder = row.get("vocoder", "griffinlim")
+    return f"GL {row['gl_iters']}" if vocoder == "griffinlim" else vocoder

@@ -26,7 +26,7 @@ import numpy as np
 
 from app.config import Settings
 from app.contract import db_to_amplitude, unscale
-from app.synth import Synthesizer
+from app.synth import GRIFFIN_LIM, Synthesizer
 from benchmarks import wrk
 from benchmarks.formats import encode_costs
 from benchmarks.load import closed_loop, summarise
@@ -101,29 +101,36 @@ def seed_stack(bundle: Path, repeats: int) -> dict:
 
 def in_process(bundle: Path, repeats: int, gl_iters: int, sharpen: float) -> dict:
     """This project's synthesis without HTTP, decode / inversion (post-filter included) /
-    encoding split: one digit and a 10-digit sequence at the service's default Griffin-Lim
-    iterations, and one digit at the seed stack's 32 (the like-for-like comparison)."""
+    encoding split: one digit and a 10-digit sequence with the service's default vocoder,
+    one digit with Griffin-Lim at the service's iterations (the previous default), and one
+    at the seed stack's 32 (the like-for-like comparison)."""
     from app.audio import encode
 
     stages: dict[str, list[float]] = {}
     synth = Synthesizer(bundle, observe=lambda s, t: stages.setdefault(s, []).append(t))
     synth.warm_up()
+    default = synth.vocoder_for(None)
     result = {}
-    runs = [("digit", [DIGIT], gl_iters), ("sequence10", list(range(10)), gl_iters)]
-    if gl_iters != SEED_GL_ITERS:
-        runs.append((f"digit_gl{SEED_GL_ITERS}", [DIGIT], SEED_GL_ITERS))
-    for name, digits, iters in runs:
+    runs = [
+        ("digit", [DIGIT], default, gl_iters),
+        ("sequence10", list(range(10)), default, gl_iters),
+        (f"digit_gl{gl_iters}", [DIGIT], GRIFFIN_LIM, gl_iters),
+        (f"digit_gl{SEED_GL_ITERS}", [DIGIT], GRIFFIN_LIM, SEED_GL_ITERS),
+    ]
+    for name, digits, vocoder, iters in dict((r[0], r) for r in runs).values():
         stages.clear()
         encode_times = []
 
-        def once(digits=digits, iters=iters, encode_times=encode_times) -> None:
-            waveform = synth.speak(digits, seed=1, gl_iters=iters, sharpen=sharpen)
+        def once(digits=digits, iters=iters, vocoder=vocoder, encode_times=encode_times) -> None:
+            waveform = synth.speak(digits, seed=1, gl_iters=iters, sharpen=sharpen,
+                                   vocoder=vocoder)  # fmt: skip
             start = time.perf_counter()
             encode(waveform, synth.contract.sample_rate)
             encode_times.append(time.perf_counter() - start)
 
         total = _median_ms(once, repeats)
         result[name] = {
+            "vocoder": vocoder,
             "gl_iters": iters,
             "total_ms": total,
             # per request: one digit at a time, so a sequence's stages add up its digits'

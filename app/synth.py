@@ -215,13 +215,6 @@ class Synthesizer:
         db_max = np.array([s.db_max for s in scales], np.float32)[:, None, None]
         return image_to_magnitude(images, db_min, db_max)
 
-    def generate_magnitudes(
-        self, digits: list[int], rng: np.random.Generator, temperature: float = 1.0
-    ) -> np.ndarray:
-        """Sample (the digits' pooled mixtures), decode and un-scale: [N, bins, frames]."""
-        return self.unscale(self.decode(self.sample_latents(digits, rng, temperature), digits),
-                            digits)  # fmt: skip
-
     def vocoder_for(self, requested: str | None) -> str:
         """The vocoder a request gets: the one asked for, else the best the bundle has."""
         if requested == SOURCE_FILTER and self.source is None:

@@ -1,4 +1,5 @@
-"""Command line: `python -m training fit|latents|voices|classifier|evaluate|compare|fetch ...`."""
+"""Command line: `python -m training COMMAND ...` (fit, latents, voices, samples, classifier,
+evaluate, compare, fetch)."""
 
 from __future__ import annotations
 
@@ -78,6 +79,10 @@ def _parser() -> argparse.ArgumentParser:
     voices.add_argument("--data", type=Path, required=True, help="the data it was trained on")
     voices.add_argument("--cache-dir", type=Path, default=TrainConfig.cache_dir)
 
+    samples = commands.add_parser("samples", help="write the README's listening samples")
+    samples.add_argument("bundle", type=Path)
+    samples.add_argument("--out", type=Path, default=Path("docs/samples"))
+
     judge = commands.add_parser("classifier", help="train and export the judge classifier")
     judge.add_argument("--data", type=Path, required=True)
     judge.add_argument("--layout", choices=["fsdd", "audiomnist"], default="fsdd")
@@ -129,6 +134,13 @@ def main(argv: list[str] | None = None) -> None:
         from training.fetch import fetch
 
         print(fetch(args.dataset, args.dest))
+        return
+    if args.command == "samples":
+        from app.config import Settings
+        from training.samples import write_samples
+
+        defaults = Settings()
+        write_samples(args.bundle, args.out, defaults.temperature, defaults.sharpen)
         return
     if args.command == "voices":
         from training.voices import refit_bundle as refit_voices

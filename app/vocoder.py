@@ -16,7 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy.ndimage import uniform_filter1d
 
 from app.contract import Contract, istft, stft
 
@@ -114,7 +113,10 @@ def render(
 
 def fine_structure(magnitude: np.ndarray, width: int = 7, limit: float = 4.0) -> np.ndarray:
     """A real clip's magnitudes [bins, frames] over their own envelope (a moving average of
-    `width` bins across frequency, wider than the harmonic spacing): the harmonics alone,
-    capped at `limit` so that a near-silent bin cannot explode."""
-    smooth = uniform_filter1d(magnitude, width, axis=-2, mode="nearest")
+    `width` bins across frequency, wider than the harmonic spacing; edges repeated): the
+    harmonics alone, capped at `limit` so that a near-silent bin cannot explode."""
+    pad = [(0, 0)] * (magnitude.ndim - 2) + [(width // 2, width // 2), (0, 0)]
+    running = np.cumsum(np.pad(magnitude, pad, mode="edge"), axis=-2, dtype=np.float64)
+    running = np.concatenate([np.zeros_like(running[..., :1, :]), running], axis=-2)
+    smooth = ((running[..., width:, :] - running[..., :-width, :]) / width).astype(np.float32)
     return np.minimum(magnitude / np.maximum(smooth, _FLOOR), limit).astype(np.float32)

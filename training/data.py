@@ -24,7 +24,7 @@ from app.pitch import track
 log = logging.getLogger(__name__)
 
 LAYOUTS = ("fsdd", "audiomnist")
-CACHE_VERSION = 3  # 2: pitch and voicing per frame; 3: YIN low-passes first
+CACHE_VERSION = 4  # 2: pitch and voicing per frame; 3, 4: YIN low-passes first
 _NAME = re.compile(r"^(\d)_([A-Za-z0-9]+)_(\d+)\.wav$")
 
 

@@ -16,8 +16,10 @@ Nothing in this module imports prometheus_client: the variable must be set befor
 from __future__ import annotations
 
 import argparse
+import logging
 import math
 import os
+import secrets
 import shutil
 import tempfile
 from pathlib import Path
@@ -27,6 +29,8 @@ import uvicorn
 from app.config import Settings
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+SECRET_ENV = "AUDIOVAE_VOICE_SECRET"
+log = logging.getLogger("app.serve")
 
 
 def cgroup_cpus(root: Path = Path("/sys/fs/cgroup")) -> float | None:
@@ -78,6 +82,15 @@ def main(argv: list[str] | None = None) -> None:
     folder = Path(os.environ.get(MULTIPROC_ENV) or tempfile.mkdtemp(prefix="audiovae-metrics-"))
     prepare_metrics_dir(folder)
     os.environ[MULTIPROC_ENV] = str(folder)  # inherited by every worker
+    if settings.voice_secret is None:
+        # One key for all workers, so an id made by one is accepted by the others.
+        os.environ[SECRET_ENV] = secrets.token_urlsafe(32)
+        logging.basicConfig(format="%(levelname)s:     %(message)s")
+        log.warning(
+            "%s is unset: voice ids are signed with a random key made for this run; they "
+            "stop working when it stops (set the variable to keep them)",
+            SECRET_ENV,
+        )
     try:
         uvicorn.run(
             "app.main:create_app",

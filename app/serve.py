@@ -10,6 +10,9 @@ Metrics: prometheus-client's multiprocess mode, so every worker's counts add up 
 scrape, whichever worker answers it. Its folder is $PROMETHEUS_MULTIPROC_DIR (a tmpfs in
 docker-compose.yml, an emptyDir on Kubernetes) or a fresh temporary one; it is emptied
 here, before any worker starts, since files left by an earlier run would be counted again.
+Voice ids: without AUDIOVAE_VOICE_SECRET, one random key is made here and given to every
+worker (so they accept each other's ids), valid until the command stops.
+
 Nothing in this module imports prometheus_client: the variable must be set before it is.
 """
 

@@ -78,6 +78,7 @@ def _made(voice_id: str, model: str, heard: Heard) -> MadeVoice:
     status_code=201,
     responses=problem_responses(
         {
+            400: "malformed body: not decodable as multipart form data",
             413: "upload over the configured byte or second limit",
             415: "the upload is not decodable audio",
             422: "audio that gives no voice: silent, unvoiced, not finite, too short",

@@ -178,3 +178,10 @@ def test_the_voice_endpoints_are_documented(one):
     assert form["$ref"] or form["properties"]
     generate = paths["/generate"]["post"]
     assert any(p["name"] == "voice" for p in generate["parameters"])
+
+
+def test_a_wrong_method_names_every_method_the_path_takes(one):
+    response = one.delete("/v1/voices")
+    assert_problem(response, 405, "method not allowed")
+    assert response.headers["allow"] == "GET, POST"
+    assert one.put("/generate").headers["allow"] == "POST"

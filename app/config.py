@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -55,5 +55,21 @@ class Settings(BaseSettings):
     max_upload_seconds: float = Field(30.0, gt=0, description="longest upload accepted")
     max_json_bytes: int = Field(16 * 1024, ge=256, description="largest JSON body accepted")
 
+    # Voices made from uploads (POST /v1/voices) travel as ids signed with this key
+    # (HMAC-SHA256): every replica sharing it accepts them. Unset: `python -m app.serve`
+    # makes one random key for all its workers, a bare uvicorn process one for itself, and
+    # their ids stop working when it stops.
+    voice_secret: SecretStr | None = Field(
+        None, min_length=16, description="key that signs voice ids; share it between replicas"
+    )
+    # A made voice's latent spread: this fraction of the built-in voices' (per digit), so
+    # the seed varies a rendition but stays within the voice.
+    voice_spread: float = Field(0.5, ge=0, le=2, description="made voices' latent spread")
+
     cors_origins: list[str] = Field(default_factory=list, description="CORS origins; empty = off")
     log_level: str = "INFO"
+
+    @field_validator("voice_secret", mode="before")
+    @classmethod
+    def _empty_secret_is_unset(cls, value: object) -> object:
+        return None if value == "" else value

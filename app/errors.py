@@ -72,14 +72,26 @@ def validation_detail(errors: list[dict]) -> str:
     return "; ".join(parts)
 
 
+def allowed_methods(request: Request, fallback: str | None) -> str | None:
+    """Every method the path takes, from the OpenAPI document (built once, cached): a path
+    may have several routes (GET and POST /v1/voices), and Starlette's 405 names only the
+    first one's methods. Paths outside the API keep Starlette's answer."""
+    operations = request.app.openapi()["paths"].get(request.url.path)
+    return ", ".join(sorted(m.upper() for m in operations)) if operations else fallback
+
+
 def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(_: Request, exc: ProblemError) -> JSONResponse:
         return problem(exc.status, exc.detail, exc.headers)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            allow = allowed_methods(request, (headers or {}).get("Allow"))
+            headers = {**(headers or {}), **({"Allow": allow} if allow else {})}
+        return problem(exc.status_code, str(exc.detail), headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -6,6 +6,7 @@ uvicorn app.main:create_app --factory --port 8000
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,12 +17,15 @@ from starlette.concurrency import run_in_threadpool
 
 from app import metrics
 from app.config import Settings
+from app.custom_voices import VoiceBook
 from app.errors import install_handlers
 from app.limits import Capacity
 from app.middleware import AccessMiddleware, BodyLimitMiddleware
 from app.pages import router as pages_router
 from app.routes import router
 from app.synth import Synthesizer
+from app.voice_ids import VoiceSigner
+from app.voice_routes import router as voices_router
 
 log = logging.getLogger("app")
 
@@ -29,7 +33,8 @@ log = logging.getLogger("app")
 MULTIPART_OVERHEAD = 64 * 1024
 EXPOSED_HEADERS = [
     "X-Model-Id", "X-Digits", "X-Seed", "X-Sample-Rate", "X-Duration-Seconds",
-    "X-Temperature", "X-GL-Iters", "X-Sharpen", "X-Phase", "X-Request-Id", "Retry-After",
+    "X-Temperature", "X-GL-Iters", "X-Sharpen", "X-Phase", "X-Vocoder", "X-Voice",
+    "X-Request-Id", "Retry-After",
 ]  # fmt: skip
 
 
@@ -42,6 +47,17 @@ def _configure_logging(level: str) -> None:
         logger.addHandler(handler)
         logger.propagate = False
     logger.setLevel(level.upper())
+
+
+def voice_secret(settings: Settings) -> bytes:
+    """The key that signs voice ids: the setting, else a random one for this process."""
+    if settings.voice_secret is not None:
+        return settings.voice_secret.get_secret_value().encode()
+    log.warning(
+        "AUDIOVAE_VOICE_SECRET is unset: voice ids made by this process are signed with a "
+        "random key, valid in this process only and only until it stops"
+    )
+    return secrets.token_bytes(32)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -62,6 +78,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await run_in_threadpool(synth.warm_up)
         metrics.worker_started()
         app.state.synth = synth
+        signer = VoiceSigner(voice_secret(settings), synth.model_id, synth.latent_dim)
+        app.state.voices = VoiceBook(synth, signer, settings.voice_spread)
         app.state.capacity = Capacity(settings.max_concurrency, settings.max_queue)
         app.state.ready = True
         log.info("serving bundle %s (%s)", settings.bundle_path, synth.model_id)
@@ -79,11 +97,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.ready = False
     install_handlers(app)
     app.include_router(router)
+    app.include_router(voices_router)
     app.include_router(pages_router)
     # Outermost last: access logging sees every response, including 413s from the limiter.
     app.add_middleware(
         BodyLimitMiddleware,
-        limits={"/reconstruct": settings.max_upload_bytes + MULTIPART_OVERHEAD},
+        limits={
+            path: settings.max_upload_bytes + MULTIPART_OVERHEAD
+            for path in ("/reconstruct", "/v1/voices")
+        },
         default=settings.max_json_bytes,
     )
     if settings.cors_origins:

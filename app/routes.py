@@ -18,12 +18,15 @@ from starlette.concurrency import run_in_threadpool
 from app import metrics
 from app.audio import AudioDecodeError, UploadTooLarge, upload_to_waveform
 from app.config import Settings
+from app.custom_voices import VoiceBook
 from app.errors import ProblemError, problem_responses, validation_detail
 from app.formats import FORMATS, AudioWriter, negotiate, output_rate
 from app.limits import Capacity, Overloaded
 from app.schemas import MAX_SEED, GenerateFields, GenerateParams, OutputOptions, ReconstructParams
 from app.streaming import AudioStream
 from app.synth import GRIFFIN_LIM, InputError, Synthesizer
+from app.voice_ids import VoiceIdError
+from app.voices import Voice
 
 router = APIRouter()
 
@@ -109,6 +112,27 @@ def _vocoder(options: OutputOptions, settings: Settings, synth: Synthesizer) -> 
         return synth.vocoder_for(options.vocoder or settings.vocoder)
     except InputError as exc:
         raise ProblemError(422, f"vocoder: {exc}") from exc
+
+
+def _voice(request: Request, voice_id: str | None) -> Voice | None:
+    if voice_id is None:
+        return None
+    book: VoiceBook = request.app.state.voices
+    try:
+        return book.resolve(voice_id)
+    except VoiceIdError as exc:
+        raise ProblemError(422, f"voice: {exc}") from exc
+
+
+async def read_upload(file: UploadFile, settings: Settings) -> bytes:
+    """An upload's bytes, or 413 past the configured limit (read no further than that)."""
+    data = await file.read(settings.max_upload_bytes + 1)
+    await file.close()
+    if len(data) > settings.max_upload_bytes:
+        raise ProblemError(
+            413, f"the upload exceeds the limit of {settings.max_upload_bytes} bytes"
+        )
+    return data
 
 
 def _writer(synth: Synthesizer, fmt: str, options: OutputOptions) -> AudioWriter:
@@ -210,6 +234,7 @@ async def generate(
     iters = _gl_iters(params, settings)
     sharpen = _sharpen(params, settings)
     vocoder = _vocoder(params, settings, synth)
+    voice = _voice(request, params.voice)
 
     fmt = _format(params.format, request)
     if params.stream and not FORMATS[fmt].streams:
@@ -224,7 +249,10 @@ async def generate(
         "X-Sharpen": f"{sharpen:g}",
         "X-Vocoder": vocoder,
     }
-    pieces = synth.speak_chunks(digits, seed, temperature, iters, gap_ms, sharpen, vocoder)
+    speaker = synth.draw_speaker(seed, voice)
+    if speaker is not None:
+        said["X-Voice"] = speaker.voice.id
+    pieces = synth.speak_chunks(digits, seed, temperature, iters, gap_ms, sharpen, vocoder, voice)
     if params.stream:
         # The slot is held until the stream ends, so streamed synthesis counts against the
         # same capacity bound as whole responses.
@@ -249,12 +277,7 @@ async def reconstruct(
     byte and second limits (413 beyond them)."""
     synth = _synth(request)
     settings: Settings = request.app.state.settings
-    data = await file.read(settings.max_upload_bytes + 1)
-    await file.close()
-    if len(data) > settings.max_upload_bytes:
-        raise ProblemError(
-            413, f"the upload exceeds the limit of {settings.max_upload_bytes} bytes"
-        )
+    data = await read_upload(file, settings)
     iters = _gl_iters(params, settings)
     sharpen = _sharpen(params, settings)
     vocoder = GRIFFIN_LIM if params.phase == "griffinlim" else _vocoder(params, settings, synth)

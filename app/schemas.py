@@ -75,6 +75,14 @@ class GenerateFields(OutputOptions):
         allow_inf_nan=False,
         description="silence between digits of a sequence (ms)",
     )
+    voice: str | None = Field(
+        None,
+        min_length=1,
+        max_length=256,
+        description="speak in this voice: a built-in id (GET /v1/voices) or an id made by POST "
+        "/v1/voices; without it the seed picks a built-in voice",
+        examples=["george"],
+    )
     stream: bool | None = Field(
         None,
         description="send each digit as soon as it is made (chunked; wav, pcm or mulaw): a WAV "

@@ -10,14 +10,19 @@ Metrics: prometheus-client's multiprocess mode, so every worker's counts add up 
 scrape, whichever worker answers it. Its folder is $PROMETHEUS_MULTIPROC_DIR (a tmpfs in
 docker-compose.yml, an emptyDir on Kubernetes) or a fresh temporary one; it is emptied
 here, before any worker starts, since files left by an earlier run would be counted again.
+Voice ids: without AUDIOVAE_VOICE_SECRET, one random key is made here and given to every
+worker (so they accept each other's ids), valid until the command stops.
+
 Nothing in this module imports prometheus_client: the variable must be set before it is.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import math
 import os
+import secrets
 import shutil
 import tempfile
 from pathlib import Path
@@ -27,6 +32,8 @@ import uvicorn
 from app.config import Settings
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+SECRET_ENV = "AUDIOVAE_VOICE_SECRET"
+log = logging.getLogger("app.serve")
 
 
 def cgroup_cpus(root: Path = Path("/sys/fs/cgroup")) -> float | None:
@@ -78,6 +85,15 @@ def main(argv: list[str] | None = None) -> None:
     folder = Path(os.environ.get(MULTIPROC_ENV) or tempfile.mkdtemp(prefix="audiovae-metrics-"))
     prepare_metrics_dir(folder)
     os.environ[MULTIPROC_ENV] = str(folder)  # inherited by every worker
+    if settings.voice_secret is None:
+        # One key for all workers, so an id made by one is accepted by the others.
+        os.environ[SECRET_ENV] = secrets.token_urlsafe(32)
+        logging.basicConfig(format="%(levelname)s:     %(message)s")
+        log.warning(
+            "%s is unset: voice ids are signed with a random key made for this run; they "
+            "stop working when it stops (set the variable to keep them)",
+            SECRET_ENV,
+        )
     try:
         uvicorn.run(
             "app.main:create_app",

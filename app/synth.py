@@ -221,11 +221,13 @@ class Synthesizer:
             raise InputError("this bundle has no source-filter model: use vocoder=griffinlim")
         return requested or (SOURCE_FILTER if self.source is not None else GRIFFIN_LIM)
 
-    def draw_speaker(self, seed: int) -> Speaker | None:
-        """The voice and base pitch a seed picks for a whole request (None: no voices)."""
-        if not self.voices:
+    def draw_speaker(self, seed: int, voice: Voice | None = None) -> Speaker | None:
+        """The voice (the one asked for, else one the seed picks) and the base pitch the
+        seed draws around it, for a whole request (None: no voice asked, none built in)."""
+        choices = [voice] if voice is not None else self.voices
+        if not choices:
             return None
-        return draw_speaker(self.voices, np.random.default_rng(_streams(seed, 0)))
+        return draw_speaker(choices, np.random.default_rng(_streams(seed, 0)))
 
     def invert(
         self,
@@ -283,12 +285,13 @@ class Synthesizer:
         gl_iters: int = 32,
         sharpen: float = 1.0,
         vocoder: str | None = None,
+        voice: Voice | None = None,
     ) -> Iterator[np.ndarray]:
-        """New clips [clip_samples], one per digit, made lazily and all in the one voice the
-        seed picks. Digit i draws from its own random stream, so the same digits and seed
-        give the same samples however they are batched, streamed or cut short."""
+        """New clips [clip_samples], one per digit, made lazily and all in one voice: `voice`,
+        else the one the seed picks. Digit i draws from its own random stream, so the same
+        digits and seed give the same samples however they are batched, streamed or cut short."""
         vocoder = self.vocoder_for(vocoder)
-        speaker = self.draw_speaker(seed)
+        speaker = self.draw_speaker(seed, voice)
         for i, digit in enumerate(digits):
             rng = np.random.default_rng(_streams(seed, i + 1))
             yield self.render_digit(digit, speaker, rng, temperature, vocoder, gl_iters, sharpen)
@@ -301,9 +304,12 @@ class Synthesizer:
         gl_iters: int = 32,
         sharpen: float = 1.0,
         vocoder: str | None = None,
+        voice: Voice | None = None,
     ) -> np.ndarray:
         """`clips` as one array [N, clip_samples]."""
-        return np.stack(list(self.clips(digits, seed, temperature, gl_iters, sharpen, vocoder)))
+        return np.stack(
+            list(self.clips(digits, seed, temperature, gl_iters, sharpen, vocoder, voice))
+        )
 
     def speak_chunks(
         self,
@@ -314,13 +320,14 @@ class Synthesizer:
         gap_ms: float = 80.0,
         sharpen: float = 1.0,
         vocoder: str | None = None,
+        voice: Voice | None = None,
     ) -> Iterator[np.ndarray]:
         """The waveform of `speak`, in order, as float32 pieces made one digit at a time:
         a single digit is the contract's full clip; a sequence is each digit trimmed of its
         silence, with a `gap_ms` silence piece between digits. Lazy: a consumer that stops
         early (a client that hung up) spends no CPU on the digits after."""
         gap = np.zeros(int(round(gap_ms * self.contract.sample_rate / 1000)), np.float32)
-        made = self.clips(digits, seed, temperature, gl_iters, sharpen, vocoder)
+        made = self.clips(digits, seed, temperature, gl_iters, sharpen, vocoder, voice)
         if len(digits) == 1:
             yield next(made)
             return
@@ -338,11 +345,14 @@ class Synthesizer:
         gap_ms: float = 80.0,
         sharpen: float = 1.0,
         vocoder: str | None = None,
+        voice: Voice | None = None,
     ) -> np.ndarray:
         """One waveform: a single digit as the contract's full clip, or a sequence read out
         like a number in one voice (each digit trimmed of silence, joined by `gap_ms`). The
         concatenation of `speak_chunks`, so streamed and whole responses hold the same audio."""
-        pieces = self.speak_chunks(digits, seed, temperature, gl_iters, gap_ms, sharpen, vocoder)
+        pieces = self.speak_chunks(
+            digits, seed, temperature, gl_iters, gap_ms, sharpen, vocoder, voice
+        )
         return np.concatenate(list(pieces))
 
     def excitation_of(self, waveform: np.ndarray) -> Excitation:

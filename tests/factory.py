@@ -57,3 +57,22 @@ def make_audiomnist_tree(root: Path, speakers: int = 3, takes: int = 4, rate: in
         "{" + ", ".join(f'"{n:02d}": {{"gender": "x"}}' for n in range(1, speakers + 1)) + "}"
     )
     return root
+
+
+def vowel(f0: float, seconds: float, rate: int, formants=(700.0, 1220.0, 2600.0)) -> np.ndarray:
+    """A synthetic voiced vowel: a pulse train at f0 (falling 10 % over the clip, as speech
+    does) through two-pole formant resonators, under a word-like envelope, with silence
+    either side."""
+    from scipy.signal import lfilter
+
+    from app.vocoder import pulse_train
+
+    n = int(round(seconds * rate))
+    y = pulse_train(f0 * np.linspace(1.05, 0.95, n), rate)
+    for centre in formants:
+        radius = np.exp(-np.pi * 90.0 / rate)  # 90 Hz bandwidth
+        poles = [1.0, -2 * radius * np.cos(2 * np.pi * centre / rate), radius**2]
+        y = lfilter([1.0 - radius], poles, y)
+    y = 0.5 * y / np.abs(y).max() * np.hanning(n)
+    pad = np.zeros(int(0.15 * rate))
+    return np.concatenate([pad, y, pad]).astype(np.float32)

@@ -103,7 +103,32 @@ GENERATE_QUERIES: dict[str, tuple[str, int, str]] = {
     "sharpen nan": ("digit=1&sharpen=nan", 422, "sharpen"),
     "sharpen huge": ("digit=1&sharpen=1e9", 422, "sharpen"),
     "gap_ms negative": ("digit=1&gap_ms=-5", 422, "gap_ms"),
-    "unknown parameter": ("digit=1&voice=robot", 422, "voice"),
+    "unknown parameter": ("digit=1&speaker=robot", 422, "speaker"),
+    "unknown voice": ("digit=1&voice=robot", 422, "no built-in voice 'robot'"),
+    "voice id not base64url": ("digit=1&voice=v1.%24%24", 422, "base64url"),
+    "voice id too long": ("digit=1&voice=" + "v" * 300, 422, "voice"),
+    "voice empty": ("digit=1&voice=", 422, "voice"),
+}
+
+# What POST /v1/voices cannot make a voice from: name -> (file bytes, status, what it says)
+VOICE_UPLOADS: dict[str, tuple[bytes, int, str]] = {
+    "zero-length file": (b"", 422, "empty"),
+    "random bytes named .wav": (os.urandom(4096), 415, "could not decode"),
+    "text file": (b"hello, this is not audio\n" * 40, 415, "could not decode"),
+    "png image": (PNG, 415, "could not decode"),
+    "all-zero audio (silence)": (audio_bytes(np.zeros(4000, np.float32), RATE_IN), 422, "silent"),
+    "nan samples in float wav": UPLOADS["nan samples in float wav"][:2] + ("nan",),
+    "inf samples in float wav": UPLOADS["inf samples in float wav"][:2] + ("infinite",),
+    "white noise (nothing voiced)": (
+        audio_bytes(0.1 * np.random.default_rng(0).standard_normal(8000), RATE_IN),
+        422,
+        "voiced",
+    ),
+    "dc offset only": (audio_bytes(np.full(4000, 0.5, np.float32), RATE_IN), 422, "silent"),
+    "1 sample long": (audio_bytes(np.array([0.5], np.float32), RATE_IN), 422, "too short"),
+    "longer than the limit (31 s)": (audio_bytes(tone(300, 31.0, RATE_IN), RATE_IN), 413, "30 s"),
+    "over the byte limit": (os.urandom(6 * 1024 * 1024), 413, "limit of"),
+    "sample rate 500 Hz": (audio_bytes(tone(100, 1.0, 500), 500), 422, "sample rate"),
 }
 
 
@@ -131,6 +156,22 @@ def test_upload_corpus(client, healthy, name):
         assert_good_clip(response.content, 22_050, 17_640)
     else:
         assert_problem(response, status, says)
+    healthy.check()
+
+
+@pytest.mark.parametrize("name", list(VOICE_UPLOADS))
+def test_voice_upload_corpus(client, healthy, name):
+    content, status, says = VOICE_UPLOADS[name]
+    response = client.post("/v1/voices", files={"file": ("upload.wav", content, "audio/wav")})
+    assert_problem(response, status, says)
+    healthy.check()
+
+
+def test_voice_upload_with_a_bad_digit(client, healthy):
+    upload = {"file": ("a.wav", audio_bytes(CLIP, RATE_IN))}
+    for digit, says in (("10", "less than or equal to 9"), ("three", "valid integer")):
+        assert_problem(client.post("/v1/voices", files=upload, data={"digit": digit}), 422, says)
+    assert_problem(client.post("/v1/voices"), 422, "file")
     healthy.check()
 
 

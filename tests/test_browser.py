@@ -16,11 +16,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 
-from tests.audio_checks import read_audio
+from tests.audio_checks import audio_bytes, read_audio
 from tests.browser import FAKE_MICROPHONE, chromium_path, launch
 from tests.conftest import REPO, Server
+from tests.factory import vowel
 
 CLIP_SECONDS = 0.8  # the contract's clip length (17,640 samples at 22,050 Hz)
 TIMEOUT_MS = 30_000  # generous: two shared cores
@@ -423,3 +425,42 @@ def test_the_page_fits_a_phone(browser, server: Server):
     assert one["height"] >= 44 and one["width"] >= 44  # big enough for a finger
     assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scroll
     context.close()
+
+
+def test_a_voice_made_from_an_upload_reads_a_typed_number(demo: Page, tmp_path: Path):
+    """Upload a clip, make a voice of it, then a typed number is read in that voice: the
+    very bytes the service gives for that voice and seed."""
+    page = demo.page
+    voices = page.get_by_label("Voice", exact=True)
+    page.wait_for_selector("#voice option[value=george]", state="attached")
+    upload = tmp_path / "ah.wav"
+    upload.write_bytes(audio_bytes(vowel(200.0, 0.45, 16_000), 16_000))
+    page.get_by_label("Audio file").set_input_files(upload)
+    before = len(demo.results())
+    page.get_by_role("button", name="Make a voice from it").click()
+    made = demo.wait_for_result(before)
+    assert made["kind"] == "voice" and made["id"].startswith("v1.")
+    assert made["f0_hz"] == pytest.approx(200.0, rel=0.05)
+    assert voices.input_value() == made["id"]  # chosen for what comes next
+    assert "Your voice 1: ah.wav (200 Hz)" in page.locator("#voice option:checked").inner_text()
+    assert "Made “Your voice 1” from ah.wav" in page.locator("#rec-status").inner_text()
+
+    page.get_by_label("Seed", exact=True).fill("12")
+    before = len(demo.results())
+    page.get_by_label("Read out a number").fill("2580")
+    page.get_by_role("button", name="Speak it").click()
+    result = demo.wait_for_result(before)
+    assert result["voice"] == made["id"] and result["digits"] == "2580"
+    assert "voice Your voice 1" in page.locator("#gen-result .result").inner_text()
+    expected = server_sha256(demo.server, digits="2580", seed=12, temperature=0.6, voice=made["id"])
+    assert result["sha256"] == expected
+
+    # A built-in voice from the list, and errors in the service's words.
+    voices.select_option("george")
+    assert demo.click_digit(4)["voice"] == "george"
+    (tmp_path / "hiss.wav").write_bytes(audio_bytes(np.zeros(8000, np.float32), 16_000))
+    page.get_by_label("Audio file").set_input_files(tmp_path / "hiss.wav")
+    page.get_by_role("button", name="Make a voice from it").click()
+    status = page.locator("#rec-status.error")
+    status.wait_for()
+    assert "silent" in status.inner_text() and "HTTP 422" in status.inner_text()

@@ -13,7 +13,9 @@ import pytest
 from prometheus_client.mmap_dict import MmapedDict
 
 from app.serve import available_cpus, cgroup_cpus
+from tests.audio_checks import audio_bytes
 from tests.conftest import DEFAULT_BUNDLE, Server
+from tests.factory import vowel
 from tests.scrape import sample
 
 
@@ -43,14 +45,18 @@ def generate_counts_by_pid(folder: Path) -> Counter:
     return counts
 
 
-async def burst(url: str, requests: int) -> list[int]:
+async def burst(url: str, requests: int, voice: str | None = None) -> list[int]:
     """Requests 8 at a time, each on a new connection, so the kernel spreads them over the
-    workers' shared socket."""
+    workers' shared socket; in `voice` if given."""
     limits = httpx.Limits(max_keepalive_connections=0)
     async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as c:
         statuses = []
         for start in range(0, requests, 8):
-            batch = [c.post("/generate", params={"digit": i % 10}) for i in range(start, start + 8)]
+            params = [
+                {"digit": i % 10} | ({"voice": voice} if voice else {})
+                for i in range(start, start + 8)
+            ]
+            batch = [c.post("/generate", params=p) for p in params]
             statuses += [r.status_code for r in await asyncio.gather(*batch)]
         return statuses
 
@@ -69,8 +75,14 @@ def test_two_workers_every_scrape_counts_each_request_once(tmp_path: Path):
         server.wait_workers(2)
         assert len(server.workers()) == 2
         assert not (folder / "counter_1.db").exists()
+        # No AUDIOVAE_VOICE_SECRET: the command made one key for both workers, so a voice
+        # made by one is spoken by the other (every request below is in it).
+        assert "AUDIOVAE_VOICE_SECRET is unset" in server.output()
+        tone = audio_bytes(vowel(180.0, 0.4, 16_000), 16_000)
+        made = httpx.post(f"{server.url}/v1/voices", files={"file": ("a.wav", tone)}, timeout=60)
+        assert made.status_code == 201, made.text
         requests = 48
-        assert asyncio.run(burst(server.url, requests)) == [200] * requests
+        assert asyncio.run(burst(server.url, requests, made.json()["id"])) == [200] * requests
         # Both workers answered some: each keeps its own counts...
         by_pid = generate_counts_by_pid(folder)
         assert len([n for n in by_pid.values() if n > 0]) == 2, by_pid

@@ -1,12 +1,13 @@
 // The demo page: plain JavaScript, no build step, no other origin.
-// It talks to the service it is served by: POST /generate, POST /reconstruct, GET /v1/model.
+// It talks to the service it is served by: POST /generate, POST /reconstruct, GET /v1/model,
+// GET and POST /v1/voices.
 "use strict";
 
 (function () {
   const $ = (id) => document.getElementById(id);
 
   // What the page did last, for "same seed again" (and for tests to inspect).
-  const demo = { last: null, results: [], model: null };
+  const demo = { last: null, results: [], model: null, voices: [] };
   window.audioVaeDemo = demo;
   const PHASE_NAMES = { vocoder: "vocoder at your pitch", original: "original phase", griffinlim: "Griffin-Lim" };
 
@@ -441,6 +442,7 @@
     params.set("temperature", temperature.value);
     params.set("sharpen", sharpen.value);
     if (seed !== null && seed !== undefined) params.set("seed", seed);
+    if (voiceSelect.value) params.set("voice", voiceSelect.value);
     const label = what.digit !== undefined ? `digit ${what.digit}` : `the number ${what.digits}`;
     setStatus(genStatus, what.digits !== undefined ? `Speaking ${label} as it is made…` : `Generating ${label}…`);
     genResult.setAttribute("aria-busy", "true");
@@ -465,6 +467,7 @@
       if (mine !== generation) return;
       const usedSeed = h("x-seed");
       const digits = h("x-digits") || what.digit || what.digits;
+      const voice = h("x-voice") || "";
       const seconds = stream ? stream.pcm.byteLength / 2 / Number(h("x-sample-rate")) : Number(h("x-duration-seconds"));
       const card = await resultCard({
         title: digits.length === 1 ? `Digit ${digits}` : `Number ${digits}`,
@@ -473,6 +476,7 @@
         filename: `digits-${digits}-seed-${usedSeed}.wav`,
         facts: [
           `seed ${usedSeed}`,
+          voice ? `voice ${voiceName(voice)}` : "",
           `temperature ${h("x-temperature")}`,
           `clarity ${h("x-sharpen")}`,
           `${seconds.toFixed(2)} s at ${h("x-sample-rate")} Hz`,
@@ -484,10 +488,11 @@
       if (mine !== generation) return;
       card.dataset.seed = usedSeed;
       card.dataset.digits = digits;
+      card.dataset.voice = voice;
       replaceResults(genResult, [card]);
       demo.last = { what, seed: usedSeed, temperature: temperature.value, sha256: card.dataset.sha256 };
       demo.results.push({
-        kind: "generated", digits, seed: usedSeed, sha256: card.dataset.sha256,
+        kind: "generated", digits, seed: usedSeed, voice, sha256: card.dataset.sha256,
         streamed, chunks: stream ? stream.chunks : 1,
         playedBeforeEnd: stream ? stream.firstPlayed !== null && stream.firstPlayed < stream.ended : false,
         audio: stream ? stream.audio : null,
@@ -668,6 +673,60 @@
     stopTimer = setTimeout(() => recorder && recorder.stop(), 3000);
   });
 
+  // ---------- Voices ----------
+
+  const voiceSelect = $("voice");
+
+  function voiceName(id) {
+    const option = [...voiceSelect.options].find((o) => o.value === id);
+    return option ? option.textContent : id;
+  }
+
+  function addVoice(id, text) {
+    const option = document.createElement("option");
+    option.value = id;
+    option.textContent = text;
+    voiceSelect.append(option);
+    return option;
+  }
+
+  async function loadVoices() {
+    try {
+      const body = await (await request("/v1/voices")).json();
+      for (const v of body.voices) addVoice(v.id, `${v.name} (${Math.round(v.f0_hz)} Hz)`);
+    } catch (err) {
+      $("voice-help").textContent = `Could not list the voices: ${err.message}`;
+    }
+  }
+
+  $("make-voice").addEventListener("click", async () => {
+    const file = fileInput.files[0] || recorded;
+    if (!file) {
+      setStatus(recStatus, "Choose an audio file (or record one) first.", true);
+      fileInput.focus();
+      return;
+    }
+    const form = new FormData();
+    form.append("file", file, file.name);
+    setStatus(recStatus, `Making a voice from ${file.name}…`);
+    try {
+      const made = await (await request("/v1/voices", { method: "POST", body: form })).json();
+      const n = demo.voices.length + 1;
+      const hz = Math.round(made.f0_hz);
+      const option = addVoice(made.id, `Your voice ${n}: ${file.name} (${hz} Hz)`);
+      voiceSelect.value = option.value;
+      demo.voices.push(made);
+      demo.results.push({ kind: "voice", id: made.id, f0_hz: made.f0_hz, heard: made.heard.digits.join("") });
+      setStatus(
+        recStatus,
+        `Made “Your voice ${n}” from ${file.name}: heard ${made.heard.digits.join(", ")} at ${hz} Hz. ` +
+          "It is chosen under Voice above: type a number there and press Speak it."
+      );
+    } catch (err) {
+      setStatus(recStatus, `Could not make a voice from ${file.name}: ${err.message}`, true);
+    }
+  });
+
   // ---------- The model ----------
 
   const LABELS = {
@@ -767,4 +826,5 @@
   }
 
   loadModel();
+  loadVoices();
 })();

@@ -135,6 +135,19 @@ async def read_upload(file: UploadFile, settings: Settings) -> bytes:
     return data
 
 
+async def upload_work(request: Request, fn):
+    """Run work on an upload within capacity, mapping what the upload can do wrong to the
+    client's 4xx: not audio (415), too long (413), unusable (422)."""
+    try:
+        return await _cpu(request, fn)
+    except AudioDecodeError as exc:
+        raise ProblemError(415, f"could not decode the upload as audio: {exc}") from exc
+    except UploadTooLarge as exc:
+        raise ProblemError(413, str(exc)) from exc
+    except (InputError, ValueError) as exc:
+        raise ProblemError(422, str(exc)) from exc
+
+
 def _writer(synth: Synthesizer, fmt: str, options: OutputOptions) -> AudioWriter:
     model_rate = synth.contract.sample_rate
     return AudioWriter(fmt, model_rate, output_rate(fmt, options.sample_rate, model_rate))
@@ -290,12 +303,5 @@ async def reconstruct(
         headers = {"X-Phase": params.phase, "X-Sharpen": f"{sharpen:g}", "X-Vocoder": vocoder}
         return _whole(synth, writer, [result], headers)
 
-    try:
-        payload, headers = await _cpu(request, work)
-    except AudioDecodeError as exc:
-        raise ProblemError(415, f"could not decode the upload as audio: {exc}") from exc
-    except UploadTooLarge as exc:
-        raise ProblemError(413, str(exc)) from exc
-    except (InputError, ValueError) as exc:
-        raise ProblemError(422, str(exc)) from exc
+    payload, headers = await upload_work(request, work)
     return Response(payload, media_type=writer.media_type, headers=headers)

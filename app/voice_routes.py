@@ -11,12 +11,11 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from pydantic import BaseModel, Field
 
 from app import metrics
-from app.audio import AudioDecodeError, UploadTooLarge, upload_to_waveform
+from app.audio import upload_to_waveform
 from app.config import Settings
 from app.custom_voices import Heard, VoiceBook
-from app.errors import ProblemError, problem_responses
-from app.routes import _cpu, _synth, read_upload
-from app.synth import InputError
+from app.errors import problem_responses
+from app.routes import _synth, read_upload, upload_work
 
 router = APIRouter(tags=["voices"])
 
@@ -111,12 +110,5 @@ async def make_voice(
             waveform = upload_to_waveform(data, synth.contract, settings.max_upload_seconds)
         return book.make(waveform, digit)
 
-    try:
-        voice_id, heard = await _cpu(request, work)
-    except AudioDecodeError as exc:
-        raise ProblemError(415, f"could not decode the upload as audio: {exc}") from exc
-    except UploadTooLarge as exc:
-        raise ProblemError(413, str(exc)) from exc
-    except (InputError, ValueError) as exc:
-        raise ProblemError(422, str(exc)) from exc
+    voice_id, heard = await upload_work(request, work)
     return _made(voice_id, synth.model_id, heard)

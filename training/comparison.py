@@ -52,7 +52,8 @@ def write_comparison(bundles: list[Path], out: Path) -> Path:
         f"`python -m training compare {' '.join(str(b) for b in bundles)}`).",
         "",
         f"Judge: `models/judge/classifier.onnx`, held-out speakers {ev['judge']['test_speakers']}; "
-        f"every figure is on those speakers' clips, {ev['gl_iters']} Griffin-Lim iterations "
+        "every figure is on those speakers' clips, inverted by each bundle's vocoder (column "
+        f"'vocoder'; Griffin-Lim with {ev['gl_iters']} iterations where it is griffinlim) "
         f"after the post-filter ({ev.get('sharpen', 1.0):g}, app/postfilter.py), "
         "generated clips through `app.synth.Synthesizer.generate` and re-featurised. Each "
         "row's training budget is a number of epochs or of minutes (`fit --minutes`: no epoch "

@@ -202,9 +202,13 @@ async def prometheus_metrics() -> Response:
 
 @router.get("/v1/model", tags=["model"], responses=problem_responses({503: "model loading"}))
 async def model_info(request: Request) -> dict[str, Any]:
-    """The loaded bundle's metadata: model, contract, training facts and evaluation."""
+    """The loaded bundle's metadata: model, contract, training facts and evaluation (not
+    the fitted latent statistics and vocoder weights: ~300 KB of numbers no client reads;
+    the voices are listed by /v1/voices)."""
     synth = _synth(request)
-    meta = synth.meta.model_dump(exclude={"latent"})
+    numbers = {"latent": True, "voices": {"__all__": {"latent"}},
+               "vocoder": {"voicing": {"weights"}, "contours": True}}  # fmt: skip
+    meta = synth.meta.model_dump(exclude=numbers)
     meta["training"] = {k: v for k, v in meta["training"].items() if k != "history"}
     return {"id": synth.model_id, **meta}
 

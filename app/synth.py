@@ -1,14 +1,9 @@
-"""Synthesis: the bundle's ONNX sessions plus the feature contract's inverse.
+"""Synthesis: sampling in a voice, the bundle's ONNX models (app/sessions.py), and the one
+inversion stage (the post-filter, then the source-filter vocoder or Griffin-Lim).
 
-All methods are CPU-bound and synchronous; the web layer runs them off the event loop.
-
-Bundle interface the service relies on (see app/bundle.py):
-- decoder.onnx  input "z" [N, latent] (+ "digit" [N, 10] one-hot, if conditional)
-                -> image [N, bins, frames] in [0, 1]
-- encoder.onnx  input "image" [N, bins, frames] (+ "digit" [N, 10], if conditional)
-                -> z_mean, z_log_var [N, latent]
-- classifier.onnx (optional) input "image" -> logits [N, 10]; a conditional model uses it
-                to infer the digit of an upload when the client does not name one.
+All methods are CPU-bound and synchronous; the web layer runs them off the event loop. A
+conditional model's classifier.onnx infers the digit of an upload when the client does
+not name one.
 """
 
 from __future__ import annotations
@@ -22,15 +17,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from app.bundle import (
-    CLASSIFIER_FILE,
-    DECODER_FILE,
-    ENCODER_FILE,
-    BundleError,
-    BundleMeta,
-    LatentGaussian,
-    read_meta,
-)
+from app.bundle import DECODER_FILE, BundleMeta, read_meta
 from app.contract import (
     Contract,
     image_to_magnitude,
@@ -40,12 +27,12 @@ from app.contract import (
 )
 from app.pitch import track
 from app.postfilter import sharpen as sharpen_frames
+from app.sessions import N_DIGITS, load_sessions
 from app.vocoder import Excitation, fill_unvoiced, fine_structure, render
-from app.voices import SourceModel, Speaker, Voice, draw_speaker, latent_scale
+from app.voices import Mixture, SourceModel, Speaker, Voice, draw_speaker
 
 log = logging.getLogger(__name__)
 
-N_DIGITS = 10
 SOURCE_FILTER, GRIFFIN_LIM = "source-filter", "griffinlim"
 VOCODERS = (SOURCE_FILTER, GRIFFIN_LIM)
 # The pitch of a bundle without voices (a typical FSDD speaker's), and of an upload with
@@ -55,38 +42,6 @@ DEFAULT_F0_HZ = 120.0
 
 class InputError(ValueError):
     """The client's audio cannot be used (silent, not finite, ...); maps to a 4xx."""
-
-
-def _session(path: Path, threads: int) -> ort.InferenceSession:
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    try:
-        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    except Exception as exc:  # onnxruntime raises several private exception types
-        raise BundleError(f"{path}: not a loadable ONNX model ({exc})") from exc
-
-
-def _check_shape(path: Path, what: str, actual: list, expected: tuple[int, ...]) -> None:
-    """Compare an ONNX tensor shape with the contract's, ignoring the dynamic batch axis."""
-    if len(actual) != len(expected) + 1 or tuple(actual[1:]) != expected:
-        raise BundleError(f"{path}: {what} has shape {actual}, the contract needs [N, {expected}]")
-
-
-class _Mixture:
-    """A digit's latent mixture as arrays: weights [K], means [K, D], scales [K, D, D]."""
-
-    def __init__(self, components: list[LatentGaussian]) -> None:
-        weights = np.array([c.weight for c in components], dtype=np.float64)
-        self.cumulative = np.cumsum(weights / weights.sum())
-        self.means = np.stack([np.asarray(c.mean, dtype=np.float32) for c in components])
-        self.scales = np.stack([latent_scale(c.cov) for c in components])
-
-    def pick(self, u: float) -> int:
-        """The component a uniform draw u in [0, 1) falls into."""
-        return min(int(np.searchsorted(self.cumulative, u, side="right")), len(self.means) - 1)
 
 
 def one_hot(digits: list[int] | np.ndarray) -> np.ndarray:
@@ -120,37 +75,14 @@ class Synthesizer:
         self.contract: Contract = self.meta.contract_params()
         self.latent_dim = self.meta.model.latent_dim
         self.conditional = self.meta.model.conditional
-        self.decoder = _session(folder / DECODER_FILE, threads)
-        self.encoder = _session(folder / ENCODER_FILE, threads)
-        has_classifier = CLASSIFIER_FILE in self.meta.files
-        self.classifier = _session(folder / CLASSIFIER_FILE, threads) if has_classifier else None
-        self._verify_shapes()
-        self._latent = {int(d): _Mixture(m) for d, m in self.meta.latent.items()}
+        self.decoder, self.encoder, self.classifier = load_sessions(folder, self.meta, threads)
+        self._latent = {int(d): Mixture(m) for d, m in self.meta.latent.items()}
         self.voices = [Voice.from_spec(v) for v in self.meta.voices]
         self.source = SourceModel(self.meta.vocoder) if self.meta.vocoder else None
 
     @property
     def model_id(self) -> str:
         return f"{self.meta.name}@{self.meta.files[DECODER_FILE].sha256[:12]}"
-
-    def _verify_shapes(self) -> None:
-        image, latent = self.contract.image_shape, (self.latent_dim,)
-        decoder, encoder = self.folder / DECODER_FILE, self.folder / ENCODER_FILE
-        _check_shape(decoder, "input z", self.decoder.get_inputs()[0].shape, latent)
-        _check_shape(decoder, "output", self.decoder.get_outputs()[0].shape, image)
-        _check_shape(encoder, "input image", self.encoder.get_inputs()[0].shape, image)
-        for output in self.encoder.get_outputs():
-            _check_shape(encoder, f"output {output.name}", output.shape, latent)
-        if self.conditional:
-            for path, session in ((decoder, self.decoder), (encoder, self.encoder)):
-                inputs = session.get_inputs()
-                if len(inputs) != 2:
-                    raise BundleError(f"{path}: a conditional model needs a 'digit' input")
-                _check_shape(path, "input digit", inputs[1].shape, (N_DIGITS,))
-        if self.classifier is not None:
-            path = self.folder / CLASSIFIER_FILE
-            _check_shape(path, "input", self.classifier.get_inputs()[0].shape, image)
-            _check_shape(path, "output", self.classifier.get_outputs()[0].shape, (N_DIGITS,))
 
     @contextmanager
     def _stage(self, name: str) -> Iterator[None]:

@@ -14,13 +14,28 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.bundle import DIGITS, VocoderSpec, VoiceSpec
+from app.bundle import DIGITS, LatentGaussian, VocoderSpec, VoiceSpec
 
 
 def latent_scale(cov: list[list[float]] | np.ndarray) -> np.ndarray:
     """A matrix square root of a covariance (eigen-decomposition: safe when singular)."""
     values, vectors = np.linalg.eigh(np.asarray(cov, dtype=np.float64))
     return (vectors * np.sqrt(np.clip(values, 0.0, None))).astype(np.float32)
+
+
+class Mixture:
+    """A digit's pooled latent mixture (bundle `latent`) as arrays: weights [K], means
+    [K, D], scales [K, D, D]. Sampled for bundles without voices."""
+
+    def __init__(self, components: list[LatentGaussian]) -> None:
+        weights = np.array([c.weight for c in components], dtype=np.float64)
+        self.cumulative = np.cumsum(weights / weights.sum())
+        self.means = np.stack([np.asarray(c.mean, dtype=np.float32) for c in components])
+        self.scales = np.stack([latent_scale(c.cov) for c in components])
+
+    def pick(self, u: float) -> int:
+        """The component a uniform draw u in [0, 1) falls into."""
+        return min(int(np.searchsorted(self.cumulative, u, side="right")), len(self.means) - 1)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from app.contract import (
     unscale,
 )
 from app.synth import GRIFFIN_LIM, Synthesizer
+from training.comparison import summary
 from training.data import Dataset, list_clips, load_dataset
 from training.metrics import (
     Judge,
@@ -319,44 +320,3 @@ def evaluate_bundle(config: EvalConfig) -> dict:
         )
         print(f"report: {path}")
     return evaluation
-
-
-def summary(name: str, ev: dict) -> str:
-    g, r, rec = ev["generated"], ev["real"], ev["reconstruction"]
-    return (
-        f"{name}: generated accuracy {g['accuracy']:.3f} "
-        f"(worst digit {g['min_digit_accuracy']:.3f}), "
-        f"IS {g['inception_score']:.2f} (real {r['inception_score']:.2f}), "
-        f"Frechet {g['frechet_mean']:.1f}, spread ratio {g['spread_ratio']:.2f}; "
-        f"reconstructions {rec['accuracy']:.3f} vs originals {r['accuracy']:.3f}"
-        + _second_summary(ev.get("second_opinion"))
-        + _natural_summary(ev.get("naturalness"))
-    )
-
-
-def _natural_summary(nat: dict | None) -> str:
-    if not nat:
-        return ""
-    real, gen = nat["real"], nat["generated"]
-    rec = nat["reconstruction"]
-    text = (
-        f"; voiced share generated {gen['voiced_share']:.3f} vs real {real['voiced_share']:.3f}"
-        f", pitch range covered {nat['pitch_range_coverage']:.2f}"
-        f", pitch spread in a number {nat['numbers']['mean']:.3f} (max {nat['numbers']['max']:.3f})"
-        f", reconstructions voiced {rec['vocoder']['voiced_share']:.3f}"
-        f" (original phase {rec['original_phase']['voiced_share']:.3f})"
-    )
-    if gen.get("dnsmos") and real.get("dnsmos"):
-        g, r = gen["dnsmos"], real["dnsmos"]
-        text += f", DNSMOS SIG/OVRL {g['sig']:.2f}/{g['ovrl']:.2f}"
-        text += f" vs real {r['sig']:.2f}/{r['ovrl']:.2f}"
-    return text
-
-
-def _second_summary(second: dict | None) -> str:
-    if not second:
-        return ""
-    return (
-        f"; second opinion (MFCC + SVM): generated {second['generated']:.3f}, "
-        f"reconstructions {second['reconstruction']:.3f}, real {second['real']:.3f}"
-    )

@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.vocoder import Vocoder
 
 
 class Settings(BaseSettings):
@@ -35,7 +36,7 @@ class Settings(BaseSettings):
     # Synthesis defaults and bounds.
     # None: the source-filter vocoder where the bundle has one (voiced, natural speech;
     # docs/results.md), else Griffin-Lim.
-    vocoder: Literal["source-filter", "griffinlim"] | None = Field(
+    vocoder: Vocoder | None = Field(
         None, description="default vocoder; empty = the best the bundle has"
     )
     # 16: with the post-filter, 16 iterations are recognised as well as 32 (docs/results.md)

@@ -6,10 +6,11 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.vocoder import Vocoder
+
 MAX_SEED = 2**64 - 1
 MAX_DIGITS = 32
 AudioFormat = Literal["wav", "flac", "mp3", "ogg", "mulaw", "pcm"]
-Vocoder = Literal["source-filter", "griffinlim"]
 Phase = Literal["vocoder", "original", "griffinlim"]
 
 

@@ -28,13 +28,18 @@ from app.contract import (
 from app.pitch import track
 from app.postfilter import sharpen as sharpen_frames
 from app.sessions import N_DIGITS, load_sessions
-from app.vocoder import Excitation, fill_unvoiced, fine_structure, render
+from app.vocoder import (
+    GRIFFIN_LIM,
+    SOURCE_FILTER,
+    Excitation,
+    fill_unvoiced,
+    fine_structure,
+    render,
+)
 from app.voices import Mixture, SourceModel, Speaker, Voice, draw_speaker
 
 log = logging.getLogger(__name__)
 
-SOURCE_FILTER, GRIFFIN_LIM = "source-filter", "griffinlim"
-VOCODERS = (SOURCE_FILTER, GRIFFIN_LIM)
 # The pitch of a bundle without voices (a typical FSDD speaker's), and of an upload with
 # no voiced frame to read one from.
 DEFAULT_F0_HZ = 120.0

@@ -14,10 +14,16 @@ by overlap-add: two forward FFTs and one inverse per frame, no iterations.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Literal
 
 import numpy as np
 
 from app.contract import Contract, istft, stft
+
+# The two ways from magnitudes to sound: this module's, and the study's Griffin-Lim.
+Vocoder = Literal["source-filter", "griffinlim"]
+SOURCE_FILTER: Vocoder = "source-filter"
+GRIFFIN_LIM: Vocoder = "griffinlim"
 
 _FLOOR = np.float32(1e-5)  # -100 dB: below the contract's floor, avoids log(0)
 

@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     # post-filter (app/postfilter.py) than without it; docs/results.md has the sweep.
     sharpen: float = Field(1.5, ge=1, le=4, description="default post-filter power; 1 = off")
     max_gl_iters: int = Field(128, ge=1, le=1024)
+    # 128: Griffin-Lim at the contract's hop (256, 50 % overlap) finds no coherent phase;
+    # at 128 a reconstruction keeps most of the upload's voicing (docs/results.md).
+    gl_hop: int | None = Field(
+        128, ge=16, le=512, description="Griffin-Lim synthesis hop; empty = the contract's"
+    )
     default_gap_ms: float = Field(80.0, ge=0, le=1000)
 
     # Uploads: enforced while the body is read.

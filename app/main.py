@@ -70,7 +70,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # A missing or broken bundle raises here, so uvicorn exits before binding the port.
         try:
             synth = await run_in_threadpool(
-                Synthesizer, settings.bundle_path, settings.intra_op_threads, metrics.observe_stage
+                Synthesizer,
+                settings.bundle_path,
+                settings.intra_op_threads,
+                metrics.observe_stage,
+                settings.gl_hop,
             )
         except Exception as exc:
             log.error("cannot start: %s", exc)

@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -20,9 +21,12 @@ import onnxruntime as ort
 from app.bundle import DECODER_FILE, BundleMeta, read_meta
 from app.contract import (
     Contract,
+    fix_length,
+    griffin_lim,
     image_to_magnitude,
     magnitude_to_waveform,
     peak_normalise,
+    stft,
     waveform_to_features,
 )
 from app.pitch import track
@@ -32,6 +36,8 @@ from app.vocoder import (
     GRIFFIN_LIM,
     SOURCE_FILTER,
     Excitation,
+    Harmonics,
+    envelope_at,
     fill_unvoiced,
     fine_structure,
     render,
@@ -73,6 +79,7 @@ class Synthesizer:
         folder: Path,
         threads: int = 1,
         observe: Callable[[str, float], None] | None = None,
+        gl_hop: int | None = None,
     ) -> None:
         self.folder = folder
         self.observe = observe or (lambda stage, seconds: None)  # stage timings, e.g. metrics
@@ -84,6 +91,12 @@ class Synthesizer:
         self._latent = {int(d): Mixture(m) for d, m in self.meta.latent.items()}
         self.voices = [Voice.from_spec(v) for v in self.meta.voices]
         self.source = SourceModel(self.meta.vocoder) if self.meta.vocoder else None
+        # Griffin-Lim's synthesis hop: the contract's 50 % overlap is too little redundancy
+        # to find a coherent phase (DESIGN.md); a smaller hop, magnitudes interpolated in dB,
+        # keeps a voice. None: the contract's hop (the study's inversion).
+        self.gl_hop = gl_hop or self.contract.hop_length
+        if self.gl_hop > self.contract.n_fft // 2:
+            raise ValueError(f"gl_hop {self.gl_hop}: at most half the contract's n_fft")
 
     @property
     def model_id(self) -> str:
@@ -173,12 +186,12 @@ class Synthesizer:
         vocoder: str = GRIFFIN_LIM,
         gl_iters: int = 32,
         sharpen: float = 1.0,
-        source: Excitation | np.ndarray | None = None,
+        source: Excitation | Harmonics | np.ndarray | None = None,
     ) -> np.ndarray:
         """VAE magnitudes [bins, frames] -> a waveform: the post-filter, then the vocoder.
-        `source` is the source-filter's excitation, or a complex source spectrum at the
-        contract's hop (an upload's own phase and harmonics) to lay the magnitudes on.
-        Every path to audio goes through here."""
+        `source` is the source-filter's excitation, a clip's harmonics for Griffin-Lim at
+        their hop, or a complex source spectrum at the contract's hop (an upload's own phase
+        and harmonics) to lay the magnitudes on. Every path to audio goes through here."""
         with self._stage("inversion"):
             envelope = sharpen_frames(magnitude, sharpen)
             if isinstance(source, np.ndarray):
@@ -187,7 +200,31 @@ class Synthesizer:
                 spec = self.source.spec
                 return render(envelope, source, self.contract, rng, spec.hop_length,
                               spec.voiced_max_hz)  # fmt: skip
+            return self._griffin_lim(envelope, rng, gl_iters, source)
+
+    def _griffin_lim(
+        self,
+        envelope: np.ndarray,
+        rng: np.random.Generator,
+        gl_iters: int,
+        harmonics: Harmonics | None,
+    ) -> np.ndarray:
+        """Griffin-Lim at `gl_hop` (harmonics' own hop when given), the envelope
+        interpolated to it in dB and the harmonics laid under it."""
+        hop = harmonics.hop if isinstance(harmonics, Harmonics) else self.gl_hop
+        if hop == self.contract.hop_length and harmonics is None:
             return magnitude_to_waveform(envelope, self.contract, None, gl_iters, rng)
+        fine = replace(self.contract, hop_length=hop)
+        target = envelope_at(envelope, self.contract, hop)
+        if isinstance(harmonics, Harmonics):
+            target = target * harmonics.magnitude
+        return griffin_lim(target, fine, self.contract.clip_samples, gl_iters, rng=rng)
+
+    def harmonics_of(self, waveform: np.ndarray) -> Harmonics:
+        """A clip's harmonics over its own envelope at Griffin-Lim's hop."""
+        fine = replace(self.contract, hop_length=self.gl_hop)
+        own = np.abs(stft(fix_length(waveform, self.contract.clip_samples), fine))
+        return Harmonics(fine_structure(own), self.gl_hop)
 
     def render_digit(
         self,
@@ -338,6 +375,8 @@ class Synthesizer:
             source = fine_structure(own) * features.phase
         elif vocoder == SOURCE_FILTER:
             source = self.excitation_of(waveform)
+        else:
+            source = self.harmonics_of(waveform)
         rng = np.random.default_rng(seed)
         return peak_normalise(self.invert(magnitude, rng, vocoder, gl_iters, sharpen, source))
 

@@ -117,6 +117,16 @@ def render(
     return istft(spectrum * envelope_at(magnitude, contract, hop), fine, contract.clip_samples)
 
 
+@dataclass(frozen=True)
+class Harmonics:
+    """A real clip's fine structure (`fine_structure` of its STFT at `hop`), laid under a
+    model's envelope before Griffin-Lim: the harmonics come from the clip, the phase from
+    the iterations."""
+
+    magnitude: np.ndarray  # [bins, frames at hop]
+    hop: int
+
+
 def fine_structure(magnitude: np.ndarray, width: int = 7, limit: float = 4.0) -> np.ndarray:
     """A real clip's magnitudes [bins, frames] over their own envelope (a moving average of
     `width` bins across frequency, wider than the harmonic spacing; edges repeated): the

@@ -65,6 +65,7 @@ class EvalConfig:
     per_digit: int = 100
     # The service's defaults (app/config.py), so figures describe what /generate returns.
     gl_iters: int = SERVICE_DEFAULTS["gl_iters"].default
+    gl_hop: int | None = SERVICE_DEFAULTS["gl_hop"].default
     temperature: float = SERVICE_DEFAULTS["temperature"].default
     sharpen: float = SERVICE_DEFAULTS["sharpen"].default
     seed: int = 0
@@ -155,7 +156,7 @@ def numbers_pitch_spread(synth: Synthesizer, config: EvalConfig) -> dict:
 
 
 def evaluate_bundle(config: EvalConfig) -> dict:
-    synth = Synthesizer(config.bundle, threads=2)
+    synth = Synthesizer(config.bundle, threads=2, gl_hop=config.gl_hop)
     meta, contract = synth.meta, synth.contract
     judge = Judge(config.judge)
     speakers = judge.meta["test_speakers"]
@@ -246,6 +247,7 @@ def evaluate_bundle(config: EvalConfig) -> dict:
         "unseen_speakers": bool(unseen),
         "vocoder": synth.vocoder_for(None),
         "gl_iters": config.gl_iters,
+        "gl_hop": synth.gl_hop,
         "temperature": config.temperature,
         "sharpen": config.sharpen,
         "seed": config.seed,

@@ -28,12 +28,14 @@ class Inversion:
     vocoder: str = SOURCE_FILTER
     gl_iters: int = 16
     sharpen: float = 1.0  # app/postfilter.py; 1 = off
+    gl_hop: int | None = None  # Griffin-Lim's synthesis hop; None = the contract's
 
 
 GENERATED = {
     "source-filter + post-filter 1.5": Inversion(SOURCE_FILTER, sharpen=1.5),
     "source-filter": Inversion(SOURCE_FILTER),
     "GL 16 + post-filter 1.5": Inversion(GRIFFIN_LIM, 16, 1.5),
+    "GL 16 at hop 128 + post-filter 1.5": Inversion(GRIFFIN_LIM, 16, 1.5, 128),
     "GL 32": Inversion(GRIFFIN_LIM, 32),
     "GL 100": Inversion(GRIFFIN_LIM, 100),
 }
@@ -42,7 +44,18 @@ REAL = {
     "GL 16": Inversion(GRIFFIN_LIM, 16),
     "GL 32": Inversion(GRIFFIN_LIM, 32),
     "GL 100": Inversion(GRIFFIN_LIM, 100),
+    "GL 16 at hop 128 (dB-interpolated)": Inversion(GRIFFIN_LIM, 16, gl_hop=128),
+    "GL 16 at hop 64 (dB-interpolated)": Inversion(GRIFFIN_LIM, 16, gl_hop=64),
 }
+
+
+def at_hop(synth: Synthesizer, way: Inversion) -> Synthesizer:
+    """The synthesizer to run an inversion with: the same bundle, at the inversion's
+    Griffin-Lim hop (the contract's when it names none)."""
+    hop = way.gl_hop or synth.contract.hop_length
+    if way.vocoder != GRIFFIN_LIM or hop == synth.gl_hop:
+        return synth
+    return Synthesizer(synth.folder, gl_hop=hop)
 
 
 def evenly(n: int, count: int) -> np.ndarray:
@@ -98,9 +111,10 @@ def measure_variants(
     for name, way in GENERATED.items():
         if way.vocoder == SOURCE_FILTER and synth.source is None:
             continue
+        inverter = at_hop(synth, way)
         waves = np.concatenate(
             [
-                synth.generate(
+                inverter.generate(
                     [int(d)], seed + i, temperature, way.gl_iters, way.sharpen, way.vocoder
                 )  # fmt: skip
                 for i, d in enumerate(digits)
@@ -114,10 +128,10 @@ def measure_variants(
         real.images[picks], real.db_min[picks, None, None], real.db_max[picks, None, None]
     )
     for name, way in REAL.items():
-        rng = np.random.default_rng(seed)
+        rng, inverter = np.random.default_rng(seed), at_hop(synth, way)
         waves = np.stack(
             [
-                invert_real(synth, magnitude, real_waves[i], way, rng)
+                invert_real(inverter, magnitude, real_waves[i], way, rng)
                 for magnitude, i in zip(magnitudes, picks, strict=True)
             ]
         )

@@ -215,3 +215,23 @@ def test_fit_with_augment_and_extra_data(tmp_path):
     voices = json.loads((out / "bundle.json").read_text())["voices"]
     assert sorted(v["name"] for v in voices) == ["ann", "cy"]
     assert sum(v["clips"] for v in voices) == clips["train"]
+
+
+def test_classifier_trains_on_augmented_copies(tmp_path, monkeypatch):
+    from training import classifier
+
+    root = make_fsdd_tree(tmp_path / "fsdd", speakers=("ann", "bob", "cy"), takes=6)
+    seen, image_augment = [], classifier.augment
+
+    def recording(images, *args, **kwargs):
+        seen.append(len(images))
+        return image_augment(images, *args, **kwargs)
+
+    monkeypatch.setattr(classifier, "augment", recording)
+    config = classifier.JudgeConfig(
+        data=root, test_speakers=("bob",), epochs=1, augment=2, cache_dir=tmp_path / "c"
+    )
+    _, facts = classifier.train_classifier(config)
+    assert seen == [3 * facts["clips"]["train"]]  # the real clips and two copies of each
+    assert facts["recipe"]["augment"] == 2
+    assert facts["augment_ranges"] == AugmentConfig().to_dict()

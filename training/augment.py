@@ -6,8 +6,8 @@ a voice a voice (vocal-tract length, pitch, speaking rate) and what makes a reco
 recording (level, noise, a small room), never the words. `augment(y, rng, config)` draws
 every parameter from the ranges in an `AugmentConfig`; a fixed seed gives a fixed result.
 
-The choices, all measured on 0.5-0.8 s clips at 22,050 Hz (about 5 ms per augmented clip,
-a third of the YIN pitch track the feature cache also computes):
+The choices, all measured on 0.5-0.8 s clips at 22,050 Hz (4-7 ms per augmented clip, about
+half the YIN pitch track the feature cache also computes):
 - Pitch by speed perturbation (Ko et al., 2015): one soxr resample (already the contract's
   resampler, ~0.3 ms) scales every frequency by the factor. librosa.effects.pitch_shift
   costs ~35 ms a clip and still moves the formants with the pitch.

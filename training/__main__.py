@@ -63,6 +63,26 @@ def _parser() -> argparse.ArgumentParser:
         help="keep every clip instead of the study's 1st-97th percentile filter",
     )
     fit.add_argument("--cache-dir", type=Path, default=TrainConfig.cache_dir)
+    fit.add_argument(
+        "--augment",
+        type=int,
+        default=0,
+        help="augmented copies of each training clip (training/augment.py); val/test stay real",
+    )
+    fit.add_argument(
+        "--extra-data",
+        type=Path,
+        action="append",
+        default=[],
+        help="another data set root whose clips are added to training only (repeatable)",
+    )
+    fit.add_argument(
+        "--extra-layout",
+        choices=["fsdd", "audiomnist"],
+        action="append",
+        default=[],
+        help="layout of --extra-data: one for all of them, or one each (default fsdd)",
+    )
 
     latents = commands.add_parser(
         "latents", help="refit a bundle's per-digit latent mixtures from its encoder"
@@ -95,6 +115,9 @@ def _parser() -> argparse.ArgumentParser:
     judge.add_argument("--warp", type=float, default=0.1, help="frequency warp +-")
     judge.add_argument("--stretch", type=float, default=0.15, help="time +-")
     judge.add_argument("--cache-dir", type=Path, default=TrainConfig.cache_dir)
+    judge.add_argument(
+        "--augment", type=int, default=0, help="waveform-augmented copies of each training clip"
+    )
 
     evaluate = commands.add_parser("evaluate", help="measure a bundle with the judge")
     evaluate.add_argument("bundle", type=Path)
@@ -187,6 +210,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     from training.models import DEFAULT_WIDTHS
 
+    layouts = args.extra_layout or ["fsdd"]
+    if len(layouts) not in (1, len(args.extra_data)):
+        raise SystemExit("--extra-layout: give one for all --extra-data, or one for each")
     config = TrainConfig(
         data=args.data,
         layout=args.layout,
@@ -207,6 +233,10 @@ def main(argv: list[str] | None = None) -> None:
         test_speakers=tuple(args.test_speakers),
         length_filter=not args.no_length_filter,
         cache_dir=args.cache_dir,
+        augment=args.augment,
+        extra_data=tuple(
+            (path, layouts[i if len(layouts) > 1 else 0]) for i, path in enumerate(args.extra_data)
+        ),
     )
     from training.export import export_bundle
     from training.fit import fit
@@ -235,6 +265,7 @@ def _classifier(args: argparse.Namespace) -> None:
         warp=args.warp,
         stretch=args.stretch,
         cache_dir=args.cache_dir,
+        augment=args.augment,
     )
     model, facts = train_classifier(config)
     path = export_classifier(model, facts, config)

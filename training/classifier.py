@@ -14,7 +14,9 @@ goes into a conditional bundle, so the service can infer the digit of an upload.
 
 Speaker generalisation comes from a fixed mel front end (pitch harmonics averaged away) and
 frequency-warp / time-stretch augmentation; per-utterance mean removal (norm "cmn") and
-the plain STFT front end stay available but measured worse on held-out speakers.
+the plain STFT front end stay available but measured worse on held-out speakers. `augment`
+K > 0 adds K waveform-augmented copies of each training clip (training/augment.py: voice,
+room, noise) before the image-level augmentation, for voices outside FSDD.
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ from keras import layers
 
 from app.bundle import sha256_file
 from app.contract import Contract
-from training.data import load_dataset, speaker_split
+from training.augment import AugmentConfig
+from training.data import list_clips, load_augmented, load_dataset, speaker_split
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +49,7 @@ EMBED = 32
 BINS = 128  # the judge looks at 0-5.5 kHz
 MELS = 40
 # The JudgeConfig fields that shape the judge, recorded in judge.json.
-RECIPE = ("frontend", "norm", "warp", "stretch")
+RECIPE = ("frontend", "norm", "warp", "stretch", "augment")
 OPSET = 17
 
 
@@ -66,6 +69,8 @@ class JudgeConfig:
     frontend: str = "mel"  # "linear": STFT bins pooled in pairs; "mel": MELS mel bands
     warp: float = 0.1  # frequency axis stretched by up to +-warp (vocal tract length)
     stretch: float = 0.15  # time axis stretched by up to +-stretch (speaking rate)
+    augment: int = 0  # waveform-augmented copies of each training clip (training/augment.py)
+    augment_config: AugmentConfig = field(default_factory=AugmentConfig)
     cache_dir: Path = Path(".cache/features")
     contract: Contract = field(default_factory=Contract)
 
@@ -182,6 +187,15 @@ def train_classifier(config: JudgeConfig) -> tuple[keras.Model, dict]:
     data = load_dataset(config.data, config.layout, config.contract, config.cache_dir)
     split = speaker_split(data.speakers, data.digits, list(config.test_speakers), seed=config.seed)
     x, y = data.images, data.digits
+    x_train, y_train = x[split.train], y[split.train]
+    if config.augment > 0:
+        clips = list_clips(config.data, config.layout)  # the order load_dataset used
+        added = load_augmented(
+            [clips[i] for i in split.train], config.contract, config.augment_config,
+            config.augment, config.seed, config.cache_dir,
+        )  # fmt: skip
+        x_train = np.concatenate([x_train, added.images])
+        y_train = np.concatenate([y_train, added.digits])
     model = build_classifier(
         config.contract.image_shape,
         config.norm,
@@ -198,8 +212,8 @@ def train_classifier(config: JudgeConfig) -> tuple[keras.Model, dict]:
     best, best_weights = -1.0, None
     for epoch in range(config.epochs):
         step = trainer.fit(
-            augment(x[split.train], rng, config.warp, config.stretch),
-            y[split.train],
+            augment(x_train, rng, config.warp, config.stretch),
+            y_train,
             validation_data=(x[split.val], y[split.val]),
             batch_size=config.batch_size,
             epochs=epoch + 1,
@@ -225,6 +239,7 @@ def train_classifier(config: JudgeConfig) -> tuple[keras.Model, dict]:
         "epochs": config.epochs,
         "seed": config.seed,
         "recipe": {k: getattr(config, k) for k in RECIPE},
+        "augment_ranges": config.augment_config.to_dict() if config.augment else None,
         "accuracy": {
             "train": accuracy(split.train),
             "val": accuracy(split.val),

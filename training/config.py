@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.contract import Contract
+from training.augment import AugmentConfig
 
 
 @dataclass
@@ -30,6 +31,11 @@ class TrainConfig:
     cache_dir: Path = Path(".cache/features")
     run_dir: Path = Path("runs")
     judge: Path | None = None  # a judge folder: its classifier goes into the bundle
+    # Training set only (val and test stay the data's real clips): `augment` augmented copies
+    # of each training clip (training/augment.py), and extra data sets as (root, layout).
+    augment: int = 0
+    augment_config: AugmentConfig = field(default_factory=AugmentConfig)
+    extra_data: tuple[tuple[Path, str], ...] = ()
     contract: Contract = field(default_factory=Contract)
 
     @property

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import zlib
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from sklearn.model_selection import train_test_split
 
 from app.contract import Contract, load_waveform, waveform_to_features
 from app.pitch import track
+from training.augment import AugmentConfig, augment
 
 log = logging.getLogger(__name__)
 
@@ -78,20 +80,45 @@ class Dataset:
     def subset(self, index: np.ndarray) -> Dataset:
         return Dataset(**{k: v[index] for k, v in vars(self).items()})
 
+    @staticmethod
+    def concat(parts: list[Dataset]) -> Dataset:
+        return Dataset(**{k: np.concatenate([vars(p)[k] for p in parts]) for k in vars(parts[0])})
 
-def _featurise(path: Path, contract: Contract) -> tuple:
-    waveform = load_waveform(path, contract)
+
+def _features_of(waveform: np.ndarray, contract: Contract) -> tuple:
     features = waveform_to_features(waveform, contract)
     pitch = track(waveform, contract)
     return (features.image, features.db_min, features.db_max, len(waveform), pitch.f0,
             pitch.voiced)  # fmt: skip
 
 
+def _featurise(path: Path, contract: Contract) -> tuple:
+    return _features_of(load_waveform(path, contract), contract)
+
+
+def _dataset(clips: list[Clip], results: list[tuple]) -> Dataset:
+    """Aligned arrays from per-clip feature tuples (clips[i] made results[i])."""
+    return Dataset(
+        images=np.stack([r[0] for r in results]),
+        db_min=np.array([r[1] for r in results], dtype=np.float32),
+        db_max=np.array([r[2] for r in results], dtype=np.float32),
+        lengths=np.array([r[3] for r in results], dtype=np.int64),
+        digits=np.array([c.digit for c in clips], dtype=np.int64),
+        speakers=np.array([c.speaker for c in clips]),
+        takes=np.array([c.take for c in clips], dtype=np.int64),
+        f0=np.stack([r[4] for r in results]),
+        voiced=np.stack([r[5] for r in results]),
+    )
+
+
+def _listing_key(clips: list[Clip]) -> str:
+    listing = "\n".join(f"{c.path.name}:{c.path.stat().st_size}" for c in clips)
+    return hashlib.sha256(listing.encode()).hexdigest()[:16]
+
+
 def _cache_path(clips: list[Clip], contract: Contract, cache_dir: Path) -> Path:
     """Keyed by the contract's hash and the exact file list (names and sizes)."""
-    listing = "\n".join(f"{c.path.name}:{c.path.stat().st_size}" for c in clips)
-    key = hashlib.sha256(listing.encode()).hexdigest()[:16]
-    return cache_dir / contract.digest() / f"{key}-{CACHE_VERSION}.npz"
+    return cache_dir / contract.digest() / f"{_listing_key(clips)}-{CACHE_VERSION}.npz"
 
 
 def load_dataset(
@@ -112,17 +139,53 @@ def load_dataset(
     paths = [c.path for c in clips]
     with ProcessPoolExecutor(max_workers=workers) as pool:
         results = list(pool.map(_featurise, paths, [contract] * len(paths), chunksize=32))
-    dataset = Dataset(
-        images=np.stack([r[0] for r in results]),
-        db_min=np.array([r[1] for r in results], dtype=np.float32),
-        db_max=np.array([r[2] for r in results], dtype=np.float32),
-        lengths=np.array([r[3] for r in results], dtype=np.int64),
-        digits=np.array([c.digit for c in clips], dtype=np.int64),
-        speakers=np.array([c.speaker for c in clips]),
-        takes=np.array([c.take for c in clips], dtype=np.int64),
-        f0=np.stack([r[4] for r in results]),
-        voiced=np.stack([r[5] for r in results]),
-    )
+    dataset = _dataset(clips, results)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(cache, **vars(dataset))
+    return dataset
+
+
+def _featurise_augmented(
+    path: Path, contract: Contract, config: AugmentConfig, copies: int, seed: int
+) -> list[tuple]:
+    """`copies` augmented copies of one clip. The generator is seeded by the clip's name,
+    so a clip's copies do not depend on which other clips are in the list, or on workers."""
+    waveform = load_waveform(path, contract)
+    rng = np.random.default_rng([seed, zlib.crc32(path.name.encode())])
+    return [
+        _features_of(augment(waveform, rng, config, contract.sample_rate), contract)
+        for _ in range(copies)
+    ]
+
+
+def load_augmented(
+    clips: list[Clip],
+    contract: Contract,
+    config: AugmentConfig,
+    copies: int,
+    seed: int,
+    cache_dir: str | Path = ".cache/features",
+    workers: int = 2,
+) -> Dataset:
+    """Features of `copies` augmented copies of each clip (training augmentation, see
+    training/augment.py), clip-major: row i * copies + k is copy k of clips[i]. Cached
+    like load_dataset, keyed also by the augmentation's ranges, copies and seed."""
+    name = f"aug-{_listing_key(clips)}-{config.digest()}-{copies}x{seed}-{CACHE_VERSION}.npz"
+    cache = Path(cache_dir) / contract.digest() / name
+    if cache.exists():
+        log.info("augmented features from cache %s", cache)
+        with np.load(cache, allow_pickle=False) as saved:
+            return Dataset(**{k: saved[k] for k in saved.files})
+    log.info("augmenting %d clips x %d copies", len(clips), copies)
+    paths = [c.path for c in clips]
+    n = len(paths)
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        per_clip = pool.map(
+            _featurise_augmented, paths, [contract] * n, [config] * n, [copies] * n, [seed] * n,
+            chunksize=16,
+        )  # fmt: skip
+        results = [r for copies_of_clip in per_clip for r in copies_of_clip]
+    dataset = _dataset([c for c in clips for _ in range(copies)], results)
     cache.parent.mkdir(parents=True, exist_ok=True)
     np.savez(cache, **vars(dataset))
     return dataset

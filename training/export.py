@@ -118,6 +118,10 @@ def export_bundle(result: FitResult, config: TrainConfig) -> BundleMeta:
             "split": config.split,
             "test_speakers": list(config.test_speakers),
             "clips": {"train": len(split.train), "val": len(split.val), "test": len(split.test)},
+            # Training only, on top of clips.train; voices, latents and scaling use the real
+            # training split alone (so `latents` and `voices` can re-derive it from the data).
+            "extra_data": result.added.get("extra_data", []),
+            "augment": result.added.get("augment"),
             "epochs": config.epochs,
             "epochs_run": len(result.history["loss"]),
             "minutes_budget": config.minutes,

@@ -6,16 +6,19 @@ import logging
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import keras
 import numpy as np
 
 from training.config import TrainConfig
 from training.data import (
+    Clip,
     Dataset,
     Split,
     length_filter,
+    list_clips,
+    load_augmented,
     load_dataset,
     speaker_split,
     stratified_split,
@@ -28,12 +31,13 @@ log = logging.getLogger(__name__)
 @dataclass
 class FitResult:
     vae: VAE
-    data: Dataset  # after the length filter
-    split: Split
+    data: Dataset  # after the length filter: the real clips, which the latent mixtures,
+    split: Split  # voices and scaling are fitted to (the training split only)
     history: dict[str, list[float]]
     best_epoch: int
     losses: dict[str, float]  # train / val / test ELBO, evaluated with the best weights
     seconds: float = 0.0  # wall-clock training time
+    added: dict = field(default_factory=dict)  # extra and augmented training clips (facts)
 
 
 class TimeBudget(keras.callbacks.Callback):
@@ -69,13 +73,53 @@ def split_data(data: Dataset, config: TrainConfig) -> Split:
     raise ValueError(f"unknown split {config.split!r}")
 
 
+def added_training(
+    config: TrainConfig, train_clips: list[Clip], known: set[str]
+) -> tuple[Dataset | None, dict]:
+    """Training-only clips beyond the data's training split: each extra data set's clips
+    (length-filtered on their own; minus held-out speakers and any recording of the main
+    data by file name, so nothing of val or test comes back in), then `config.augment`
+    augmented copies of the training and extra clips. Returns them and their facts."""
+    parts, facts, to_augment = [], {"extra_data": [], "augment": None}, list(train_clips)
+    for root, layout in config.extra_data:
+        clips = list_clips(root, layout)
+        extra = load_dataset(root, layout, config.contract, config.cache_dir)
+        keep = length_filter(extra.lengths) if config.length_filter else np.ones(len(clips), bool)
+        keep &= ~np.isin(extra.speakers, list(config.test_speakers))
+        keep &= np.array([c.path.name not in known for c in clips])
+        parts.append(extra.subset(keep))
+        to_augment += [clips[i] for i in np.flatnonzero(keep)]
+        facts["extra_data"].append(
+            {"path": str(root), "layout": layout, "clips": int(keep.sum()), "found": len(clips)}
+        )
+    if config.augment > 0:
+        augmented = load_augmented(
+            to_augment, config.contract, config.augment_config, config.augment, config.seed,
+            config.cache_dir,
+        )  # fmt: skip
+        parts.append(augmented)
+        facts["augment"] = {
+            "copies": config.augment,
+            "clips": len(augmented),
+            "seed": config.seed,
+            "ranges": config.augment_config.to_dict(),
+        }
+    return (Dataset.concat(parts) if parts else None), facts
+
+
 def fit(config: TrainConfig) -> FitResult:
     keras.utils.set_random_seed(config.seed)
     data = load_dataset(config.data, config.layout, config.contract, config.cache_dir)
-    if config.length_filter:
-        data = data.subset(length_filter(data.lengths))
+    clips = list_clips(config.data, config.layout)  # the order load_dataset featurised them
+    keep = length_filter(data.lengths) if config.length_filter else np.ones(len(data), bool)
+    data, clips = data.subset(keep), [clips[i] for i in np.flatnonzero(keep)]
     split = split_data(data, config)
     log.info("clips: %d train, %d val, %d test", *map(len, (split.train, split.val, split.test)))
+    added, facts = added_training(
+        config, [clips[i] for i in split.train], {c.path.name for c in clips}
+    )
+    if added is not None:
+        log.info("training also on %d extra and augmented clips", len(added))
 
     vae = BUILDERS[config.model](
         config.contract.image_shape,
@@ -92,6 +136,15 @@ def fit(config: TrainConfig) -> FitResult:
 
     x_train, x_val, x_test = (inputs(i) for i in (split.train, split.val, split.test))
     y_train, y_val, y_test = (data.images[i] for i in (split.train, split.val, split.test))
+    x_fit, y_fit = x_train, y_train  # what the weights see; x_train stays the real clips
+    if added is not None:
+        extra = (added.images, one_hot(added.digits)) if vae.conditional else added.images
+        x_fit = (
+            tuple(np.concatenate(pair) for pair in zip(x_train, extra, strict=True))
+            if vae.conditional
+            else np.concatenate([x_train, extra])
+        )
+        y_fit = np.concatenate([y_train, added.images])
     vae.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
     checkpoint = config.run_dir / config.name / "best.weights.h5"
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
@@ -111,8 +164,8 @@ def fit(config: TrainConfig) -> FitResult:
         callbacks.append(TimeBudget(config.minutes))
     started = time.monotonic()
     history = vae.fit(
-        x_train,
-        y_train,
+        x_fit,
+        y_fit,
         validation_data=(x_val, y_val),
         epochs=config.epochs,
         batch_size=config.batch_size,
@@ -131,10 +184,10 @@ def fit(config: TrainConfig) -> FitResult:
         return float(scores["elbo"])
 
     losses = {
-        "train": loss_on(x_train, y_train),
+        "train": loss_on(x_train, y_train),  # the real training clips, comparable across runs
         "val": loss_on(x_val, y_val),
         "test": loss_on(x_test, y_test),
     }
     log.info("best epoch %d; loss train %.2f, val %.2f, test %.2f", best_epoch, *losses.values())
     history = {k: [float(v) for v in values] for k, values in history.items()}
-    return FitResult(vae, data, split, history, best_epoch, losses, seconds)
+    return FitResult(vae, data, split, history, best_epoch, losses, seconds, facts)

@@ -123,24 +123,26 @@ def _manifest(binary: str, voices: tuple[EspeakVoice, ...]) -> dict:
     }
 
 
-def make_set(dest: Path = DEFAULT_DEST, group: str = "all", force: bool = False) -> Path:
-    """Write the group's clips under `dest/recordings` (kept when all are there already and
-    made the same way, unless `force`); returns `dest`."""
-    voices = GROUPS[group]
+def make_set(
+    dest: Path = DEFAULT_DEST,
+    group: str = "all",
+    force: bool = False,
+    voices: tuple[EspeakVoice, ...] | None = None,
+) -> Path:
+    """Write the group's clips (or just `voices`') under `dest/recordings`, kept when all
+    are there already and made the same way, unless `force`; returns `dest`."""
+    voices = GROUPS[group] if voices is None else voices
     binary = espeak_binary()
     recordings = dest / "recordings"
     manifest_path = dest / MANIFEST
     manifest = _manifest(binary, voices)
-    if manifest_path.is_file() and not force:
-        old = json.loads(manifest_path.read_text())
-        same = {k: old.get(k) for k in ("espeak", "rate", "takes")} == {
-            k: manifest[k] for k in ("espeak", "rate", "takes")
-        }
-        if same:
-            manifest["voices"] = {**old.get("voices", {}), **manifest["voices"]}
-            if all((recordings / name).is_file() for name in expected(voices)):
-                log.info("espeak set already in %s", dest)
-                return dest
+    old = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+    if all(old.get(k) == manifest[k] for k in ("espeak", "rate", "takes")):
+        # Made the same way: keep the other voices' entries; nothing to do if all are there.
+        manifest["voices"] = {**old["voices"], **manifest["voices"]}
+        if not force and all((recordings / name).is_file() for name in expected(voices)):
+            log.info("espeak set already in %s", dest)
+            return dest
     recordings.mkdir(parents=True, exist_ok=True)
     log.info("speaking %d clips with %s", len(expected(voices)), manifest["espeak"])
     for voice in voices:

@@ -198,7 +198,6 @@ def run(
     cache_dir: Path = Path(".cache/features"),
 ) -> dict:
     """The command: theo and the espeak EVAL_VOICES through `measure_unseen`."""
-    from app.bundle import read_meta, write_meta
     from training.data import load_dataset
     from training.espeak import make_set, voice_names
     from training.evaluate import fit_second_opinion  # here: evaluate may import this module
@@ -219,9 +218,16 @@ def run(
     result = measure_unseen(synth, judge, sets, second)
     result["seconds"] = round(time.perf_counter() - start, 1)
     if write:
-        meta = read_meta(bundle)
-        meta.evaluation["unseen_voices"] = result
-        write_meta(bundle, meta)
-        log.info("written to %s", bundle / "bundle.json")
+        write_result(bundle, result)
     print(table(result))
     return result
+
+
+def write_result(bundle: Path, result: dict) -> None:
+    """Into bundle.json's evaluation["unseen_voices"], the rest of it kept."""
+    from app.bundle import read_meta, write_meta
+
+    meta = read_meta(bundle)
+    meta.evaluation["unseen_voices"] = result
+    write_meta(bundle, meta)
+    log.info("written to %s", bundle / "bundle.json")

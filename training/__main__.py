@@ -1,5 +1,5 @@
 """Command line: `python -m training COMMAND ...` (fit, latents, voices, samples, classifier,
-evaluate, compare, fetch)."""
+evaluate, compare, fetch, espeak, unseen)."""
 
 from __future__ import annotations
 
@@ -145,6 +145,20 @@ def _parser() -> argparse.ArgumentParser:
     fetch = commands.add_parser("fetch", help="download a public data set (needs network)")
     fetch.add_argument("dataset", choices=["audiomnist", "fsdd"])
     fetch.add_argument("--dest", type=Path, default=Path("data"))
+
+    # Voices no model heard (issue 15): training/espeak.py and training/unseen.py.
+    espeak = commands.add_parser("espeak", help="make the espeak-ng synthetic-voice digit set")
+    espeak.add_argument("--dest", type=Path, default=Path(".cache/espeak"))
+    espeak.add_argument("--group", choices=["eval", "train", "all"], default="all")
+    espeak.add_argument("--force", action="store_true", help="remake clips already there")
+    unseen = commands.add_parser("unseen", help="measure /reconstruct on held-out voices")
+    unseen.add_argument("bundle", type=Path)
+    unseen.add_argument("--fsdd", type=Path, default=Path("../shared/data/fsdd"))
+    unseen.add_argument("--espeak", type=Path, default=Path(".cache/espeak"))
+    unseen.add_argument("--judge", type=Path, default=Path("models/judge"))
+    unseen.add_argument("--takes", type=int, default=None, help="only takes below this")
+    unseen.add_argument("--write", action="store_true", help="into evaluation.unseen_voices")
+    unseen.add_argument("--cache-dir", type=Path, default=TrainConfig.cache_dir)
     return parser
 
 
@@ -157,6 +171,17 @@ def main(argv: list[str] | None = None) -> None:
         from training.fetch import fetch
 
         print(fetch(args.dataset, args.dest))
+        return
+    if args.command == "espeak":
+        from training.espeak import make_set
+
+        print(make_set(args.dest, args.group, args.force))
+        return
+    if args.command == "unseen":
+        from training.unseen import run
+
+        run(args.bundle, args.fsdd, args.espeak, args.judge, args.write, args.takes,
+            args.cache_dir)  # fmt: skip
         return
     if args.command == "samples":
         from app.config import Settings

@@ -10,6 +10,16 @@ offsets (the service's) and without them (the upload's z_mean for every digit):
   beside the judge's accuracy on the speaker's real clips and on seed-picked voices;
 - per reference, whether the median YIN pitch of its generated clips is within 20 % of the
   reference's own median pitch (only references with a pitch).
+
+    python -m training.transfer --data ../shared/data/fsdd --all-speakers
+
+takes the references from every FSDD speaker's held-out takes (0 to per-digit - 1, so 0-4)
+instead, makes the voices with the offsets only, and adds whether the transferred clips
+sound like their reference's speaker: the share a speaker classifier (training/speakers.py,
+fitted on takes 5-49) assigns to it, beside its share on the real references and on clips
+in seed-picked built-in voices (whose speakers the model trained on). Five of the six
+speakers are the model's and the judge's training speakers, so their judge figures are
+optimistic; theo's are not.
 """
 
 from __future__ import annotations
@@ -17,7 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -28,10 +38,13 @@ from app.custom_voices import VoiceBook
 from app.pitch import track
 from app.synth import InputError, Synthesizer
 from app.voice_ids import VoiceSigner
+from training.data import list_clips
 from training.metrics import Judge, features
+from training.speakers import HELD_OUT_TAKES
 
 log = logging.getLogger(__name__)
 PITCH_TOLERANCE = 0.2
+OFFSET_WAYS = (("with_offsets", True), ("without_offsets", False))
 
 
 @dataclass(frozen=True)
@@ -40,6 +53,18 @@ class Reference:
     path: Path
     waveform: np.ndarray
     f0_hz: float | None
+    speaker: str = ""
+
+
+@dataclass
+class Made:
+    """Clips made in references' voices: the digit asked and whose reference for each."""
+
+    clips: list[np.ndarray] = field(default_factory=list)
+    asked: list[int] = field(default_factory=list)
+    owners: list[str] = field(default_factory=list)
+    followed: list[bool] = field(default_factory=list)
+    refused: int = 0
 
 
 def references(data: Path, speaker: str, per_digit: int, synth: Synthesizer) -> list[Reference]:
@@ -51,7 +76,7 @@ def references(data: Path, speaker: str, per_digit: int, synth: Synthesizer) -> 
                 continue
             waveform = load_waveform(path, synth.contract)
             f0 = track(waveform, synth.contract).median_f0()
-            found.append(Reference(digit, path, waveform, f0))
+            found.append(Reference(digit, path, waveform, f0, speaker))
     if not found:
         raise SystemExit(f"no clips of speaker {speaker!r} under {data / 'recordings'}")
     return found
@@ -70,6 +95,29 @@ def clip_pitch(clips: np.ndarray, synth: Synthesizer) -> float | None:
     return float(np.median(medians)) if medians else None
 
 
+def make_in_voices(
+    synth: Synthesizer, book: VoiceBook, refs: list[Reference], settings: Settings, seed: int
+) -> Made:
+    """A voice from each reference (as POST /v1/voices), then the nine other digits in it."""
+    made = Made()
+    for n, ref in enumerate(refs):
+        try:
+            voice_id, _ = book.make(ref.waveform)
+        except InputError:
+            made.refused += 1  # no voiced frame: the service answers 422
+            continue
+        digits = [d for d in range(10) if d != ref.digit]
+        clips = synth.generate(digits, seed + n, settings.temperature, settings.gl_iters,
+                               settings.sharpen, None, book.resolve(voice_id))  # fmt: skip
+        made.clips.append(clips)
+        made.asked += digits
+        made.owners += [ref.speaker] * len(digits)
+        pitch = clip_pitch(clips, synth)
+        if ref.f0_hz is not None and pitch is not None:
+            made.followed.append(abs(pitch / ref.f0_hz - 1) <= PITCH_TOLERANCE)
+    return made
+
+
 def transfer(
     synth: Synthesizer,
     book: VoiceBook,
@@ -77,47 +125,67 @@ def transfer(
     refs: list[Reference],
     settings: Settings,
     seed: int,
-) -> dict:
+) -> tuple[dict, Made]:
     """Judge accuracy and pitch following of clips made in each reference's voice."""
-    clips, asked, followed, refused = [], [], [], 0
-    for n, ref in enumerate(refs):
-        try:
-            voice_id, _ = book.make(ref.waveform)
-        except InputError:
-            refused += 1  # no voiced frame: the service answers 422
-            continue
-        digits = [d for d in range(10) if d != ref.digit]
-        made = synth.generate(digits, seed + n, settings.temperature, settings.gl_iters,
-                              settings.sharpen, None, book.resolve(voice_id))  # fmt: skip
-        clips.append(made)
-        asked += digits
-        pitch = clip_pitch(made, synth)
-        if ref.f0_hz is not None and pitch is not None:
-            followed.append(abs(pitch / ref.f0_hz - 1) <= PITCH_TOLERANCE)
-    return {
+    made = make_in_voices(synth, book, refs, settings, seed)
+    report = {
         "references": len(refs),
-        "refused": refused,
-        "accuracy": accuracy(judge, np.concatenate(clips), asked, synth),
-        "pitch_within_20pct": float(np.mean(followed)) if followed else None,
-        "voiced_references": len(followed),
+        "refused": made.refused,
+        "accuracy": accuracy(judge, np.concatenate(made.clips), made.asked, synth),
+        "pitch_within_20pct": float(np.mean(made.followed)) if made.followed else None,
+        "voiced_references": len(made.followed),
     }
+    return report, made
 
 
-def seed_voices(synth: Synthesizer, judge: Judge, settings: Settings, seeds: int) -> float:
-    """Judge accuracy of the ten digits read with seed-picked (built-in) voices."""
+def seed_voices(
+    synth: Synthesizer, judge: Judge, settings: Settings, seeds: int
+) -> tuple[float, np.ndarray, list[str]]:
+    """Judge accuracy of the ten digits read with seed-picked (built-in) voices; the clips
+    and the voice each was read in."""
     clips = [synth.generate(list(range(10)), s, settings.temperature, settings.gl_iters,
                             settings.sharpen) for s in range(seeds)]  # fmt: skip
-    return accuracy(judge, np.concatenate(clips), list(range(10)) * seeds, synth)
+    voices = [synth.draw_speaker(s).voice.name for s in range(seeds) for _ in range(10)]
+    clips = np.concatenate(clips)
+    return accuracy(judge, clips, list(range(10)) * seeds, synth), clips, voices
+
+
+def speaker_figures(
+    data: Path,
+    synth: Synthesizer,
+    made: Made,
+    seeded: tuple[np.ndarray, list[str]],
+    held_out_takes: int,
+    cache_dir: Path,
+) -> dict:
+    """The speaker classifier's verdicts: on the real references (its held-out takes), on
+    clips in seed-picked voices, and on the clips made in each reference's voice."""
+    from training.data import load_dataset
+    from training.speakers import fit_on_takes, shares
+
+    dataset = load_dataset(data, "fsdd", synth.contract, cache_dir)
+    classifier, real = fit_on_takes(dataset, synth.contract, held_out_takes)
+    return {
+        "classifier": "MFCC statistics below 4 kHz + RBF SVM (training/speakers.py)",
+        "trained_on_takes": f"{held_out_takes}-49",
+        "real_references": real,
+        "seed_voices": shares(classifier.predict_waves(seeded[0]), seeded[1]),
+        "transferred": shares(classifier.predict_waves(np.concatenate(made.clips)), made.owners),
+    }
 
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(prog="python -m training.transfer", description=__doc__)
     parser.add_argument("--data", type=Path, required=True, help="FSDD root folder")
     parser.add_argument("--speaker", default="theo", help="a speaker no model trained on")
+    parser.add_argument(
+        "--all-speakers", action="store_true", help="every FSDD speaker's references + speaker id"
+    )
     parser.add_argument("--per-digit", type=int, default=5, help="reference takes per digit")
     parser.add_argument("--bundle", type=Path, default=Path("models/default"))
     parser.add_argument("--judge", type=Path, default=Path("models/judge"))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--cache-dir", type=Path, default=Path(".cache/features"))
     parser.add_argument("--out", type=Path, default=None, help="write the figures as JSON")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -125,28 +193,39 @@ def main(argv: list[str] | None = None) -> dict:
     settings = Settings()
     synth = Synthesizer(args.bundle, threads=2)
     judge = Judge(args.judge)
-    if args.speaker not in judge.meta.get("test_speakers", []):
-        log.warning("the judge may have trained on %s: accuracies are optimistic", args.speaker)
-    refs = references(args.data, args.speaker, args.per_digit, synth)
+    speakers = [args.speaker]
+    if args.all_speakers:
+        speakers = sorted({c.speaker for c in list_clips(args.data, "fsdd")})
+    for speaker in speakers:
+        if speaker not in judge.meta.get("test_speakers", []):
+            log.warning("the judge may have trained on %s: accuracies are optimistic", speaker)
+    refs = [r for sp in speakers for r in references(args.data, sp, args.per_digit, synth)]
     signer = VoiceSigner(b"transfer-measurement", synth.model_id, synth.latent_dim)
     real = np.stack([fix_length(r.waveform, synth.contract.clip_samples) for r in refs])
+    seed_accuracy, *seeded = seed_voices(synth, judge, settings, seeds=len(refs) // 10 or 1)
     report = {
         "bundle": synth.model_id,
-        "speaker": args.speaker,
+        "speaker": "all" if args.all_speakers else args.speaker,
+        "speakers": speakers,
         "settings": {
             "temperature": settings.temperature,
             "sharpen": settings.sharpen,
             "voice_spread": settings.voice_spread,
         },  # fmt: skip
         "real_accuracy": accuracy(judge, real, [r.digit for r in refs], synth),
-        "seed_voice_accuracy": seed_voices(synth, judge, settings, seeds=len(refs) // 10 or 1),
+        "seed_voice_accuracy": seed_accuracy,
     }
-    for name, offsets in (("with_offsets", True), ("without_offsets", False)):
+    # With every speaker, only the service's way (offsets): the comparison is theo's run.
+    ways = (("with_offsets", True),) if args.all_speakers else OFFSET_WAYS
+    for name, offsets in ways:
         book = VoiceBook(synth, signer, settings.voice_spread, offsets=offsets)
-        report[name] = transfer(synth, book, judge, refs, settings, args.seed)
-        log.info("%s: %s", name, report[name])
-    for name in ("with_offsets", "without_offsets"):
+        report[name], made = transfer(synth, book, judge, refs, settings, args.seed)
         report[name]["relative_accuracy"] = report[name]["accuracy"] / report["real_accuracy"]
+        log.info("%s: %s", name, report[name])
+    if args.all_speakers:
+        held_out_takes = max(HELD_OUT_TAKES, args.per_digit)  # references never trained on
+        report["speaker_id"] = speaker_figures(args.data, synth, made, tuple(seeded),
+                                               held_out_takes, args.cache_dir)  # fmt: skip
     text = json.dumps(report, indent=2)
     print(text)
     if args.out:

@@ -47,6 +47,10 @@ class Contract:
     n_fft: int = 512
     hop_length: int = 256
     top_db: float = 80.0
+    # The training data's bandwidth: STFT content above it is dropped (to the dB floor), so
+    # an upload recorded at 16 or 44.1 kHz looks like the 8 kHz recordings the model learned
+    # from rather than carrying fricative energy it has never seen. None: the full band.
+    band_hz: float | None = None
 
     @property
     def n_bins(self) -> int:
@@ -65,12 +69,26 @@ class Contract:
     def clip_seconds(self) -> float:
         return self.clip_samples / self.sample_rate
 
+    @property
+    def band_bins(self) -> int:
+        """STFT bins kept: those at or below `band_hz` (all of them without one)."""
+        if self.band_hz is None:
+            return self.n_bins
+        return min(self.n_bins, int(self.band_hz * self.n_fft / self.sample_rate) + 1)
+
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The parameters; `band_hz` only when set, so full-band contracts (and bundles and
+        feature caches made before it existed) keep their digest."""
+        params = asdict(self)
+        if params["band_hz"] is None:
+            del params["band_hz"]
+        return params
 
     @classmethod
     def from_dict(cls, data: dict) -> Contract:
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+        optional = {"band_hz": None}
+        return cls(**{k: data.get(k, optional.get(k)) if k in optional else data[k]
+                      for k in cls.__dataclass_fields__})  # fmt: skip
 
     def digest(self) -> str:
         """A short stable hash of the parameters, used to key feature caches."""
@@ -292,8 +310,9 @@ def waveform_to_features(y: np.ndarray, contract: Contract) -> Features:
     """Mono waveform at the contract's rate -> the model's [0, 1] image (and its phase)."""
     spec = stft(fix_length(y, contract.clip_samples), contract)
     magnitude = np.abs(spec)
-    image, lo, hi = minmax_scale(amplitude_to_db(magnitude, contract.top_db))
     phase = (spec / np.maximum(magnitude, np.finfo(np.float32).tiny)).astype(np.complex64)
+    magnitude[contract.band_bins :] = 0.0  # out of the training data's band: to the floor
+    image, lo, hi = minmax_scale(amplitude_to_db(magnitude, contract.top_db))
     return Features(image=image, db_min=lo, db_max=hi, phase=phase)
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from app import contract as fc
 from app.audio import upload_to_waveform
-from app.contract import Contract
+from app.contract import Contract, resample, unscale, waveform_to_features
 from tests.factory import digit_clip, tone, write
 
 C = Contract()
@@ -150,3 +150,34 @@ def test_peak_normalise():
     y = fc.peak_normalise(np.array([0.1, -0.2, 0.05], np.float32))
     assert np.max(np.abs(y)) == pytest.approx(0.9)
     assert np.all(fc.peak_normalise(np.zeros(3, np.float32)) == 0)
+
+
+def test_band_limit_drops_content_above_the_training_band_only():
+    """band_hz = 4000 (FSDD's 8 kHz recordings): a wideband upload's image above 4 kHz is at
+    the floor, as an FSDD clip's is, and below it the image is the full-band one."""
+    rng = np.random.default_rng(0)
+    wide = Contract()
+    band = Contract(band_hz=4000.0)
+    y = (0.1 * rng.standard_normal(wide.clip_samples)).astype(np.float32)
+    full, limited = waveform_to_features(y, wide), waveform_to_features(y, band)
+    cut = band.band_bins
+    assert cut == 93  # bins 0-92: up to 3,962 Hz at 43 Hz per bin
+    assert np.all(limited.image[cut:] == 0.0) and full.image[cut:].mean() > 0.5
+    # Below the band the dB image is the full-band one, up to the constant that ref=max
+    # sets (the peak is now the band's).
+    offset = unscale(limited.image[:cut], limited.db_min, limited.db_max) - unscale(
+        full.image[:cut], full.db_min, full.db_max
+    )
+    assert offset.std() < 1e-3 and 0 <= offset.mean() < 6
+    assert np.array_equal(limited.phase, full.phase)
+    # Recorded at 8 kHz, the band limit changes nothing.
+    low = resample(resample(y, 22_050, 8_000), 8_000, 22_050)[: wide.clip_samples]
+    a, b = waveform_to_features(low, wide), waveform_to_features(low, band)
+    assert np.abs(a.image - b.image).mean() < 0.01  # (a real FSDD clip: 2e-5)
+
+
+def test_band_limit_travels_in_the_bundle_only_when_set():
+    assert "band_hz" not in Contract().to_dict()  # older bundles and caches keep their digest
+    assert Contract.from_dict(Contract().to_dict()) == Contract()
+    band = Contract(band_hz=4000.0)
+    assert Contract.from_dict(band.to_dict()) == band and band.digest() != Contract().digest()

@@ -5,9 +5,16 @@ from __future__ import annotations
 
 import argparse
 import logging
+from dataclasses import replace
 from pathlib import Path
 
+from app.contract import Contract
 from training.config import TrainConfig
+
+BAND_HELP = (
+    "drop content above this frequency (the contract's band_hz); default: the data's own "
+    "bandwidth (half its lowest sample rate: 4000 for FSDD); 0 = the full band"
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -64,6 +71,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     fit.add_argument("--cache-dir", type=Path, default=TrainConfig.cache_dir)
     fit.add_argument(
+        "--band-hz",
+        type=float,
+        default=None,
+        help=BAND_HELP,
+    )
+    fit.add_argument(
         "--augment",
         type=int,
         default=0,
@@ -115,6 +128,12 @@ def _parser() -> argparse.ArgumentParser:
     judge.add_argument("--warp", type=float, default=0.1, help="frequency warp +-")
     judge.add_argument("--stretch", type=float, default=0.15, help="time +-")
     judge.add_argument("--cache-dir", type=Path, default=TrainConfig.cache_dir)
+    judge.add_argument(
+        "--band-hz",
+        type=float,
+        default=None,
+        help=BAND_HELP,
+    )
     judge.add_argument(
         "--augment", type=int, default=0, help="waveform-augmented copies of each training clip"
     )
@@ -262,6 +281,7 @@ def main(argv: list[str] | None = None) -> None:
         extra_data=tuple(
             (path, layouts[i if len(layouts) > 1 else 0]) for i, path in enumerate(args.extra_data)
         ),
+        contract=_contract(args),
     )
     from training.export import export_bundle
     from training.fit import fit
@@ -273,6 +293,18 @@ def main(argv: list[str] | None = None) -> None:
         f"{config.out}: loss train {losses['train']:.2f}, val {losses['val']:.2f}, "
         f"test {losses['test']:.2f} (best epoch {result.best_epoch}, {result.seconds:.0f} s)"
     )
+
+
+def _contract(args: argparse.Namespace) -> Contract:
+    """The study's contract, band-limited to --band-hz (default: the data's bandwidth)."""
+    from training.data import data_band_hz, list_clips
+
+    contract = Contract()
+    if args.band_hz is None:
+        band = data_band_hz(list_clips(args.data, args.layout), contract)
+    else:
+        band = args.band_hz or None
+    return replace(contract, band_hz=band)
 
 
 def _classifier(args: argparse.Namespace) -> None:
@@ -291,6 +323,7 @@ def _classifier(args: argparse.Namespace) -> None:
         stretch=args.stretch,
         cache_dir=args.cache_dir,
         augment=args.augment,
+        contract=_contract(args),
     )
     model, facts = train_classifier(config)
     path = export_classifier(model, facts, config)

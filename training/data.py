@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import soundfile as sf
 from sklearn.model_selection import train_test_split
 
 from app.contract import Contract, load_waveform, waveform_to_features
@@ -83,6 +84,13 @@ class Dataset:
     @staticmethod
     def concat(parts: list[Dataset]) -> Dataset:
         return Dataset(**{k: np.concatenate([vars(p)[k] for p in parts]) for k in vars(parts[0])})
+
+
+def data_band_hz(clips: list[Clip], contract: Contract) -> float | None:
+    """Half the lowest native sample rate of the clips (their bandwidth) when it is below the
+    contract's Nyquist frequency, else None: FSDD's 8 kHz recordings give 4,000 Hz."""
+    lowest = min(sf.info(str(c.path)).samplerate for c in clips)
+    return lowest / 2 if lowest < contract.sample_rate else None
 
 
 def _features_of(waveform: np.ndarray, contract: Contract) -> tuple:

@@ -154,6 +154,12 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--variants", action="store_true", help="also measure inversions")
     evaluate.add_argument("--no-report", action="store_true")
+    evaluate.add_argument(
+        "--espeak", type=Path, default=Path(".cache/espeak"), help="espeak-ng EVAL_VOICES folder"
+    )
+    evaluate.add_argument(
+        "--no-espeak", action="store_true", help="unseen voices: the held-out speakers only"
+    )
     evaluate.add_argument("--reports", type=Path, default=Path("reports"))
     evaluate.add_argument("--cache-dir", type=Path, default=TrainConfig.cache_dir)
 
@@ -244,6 +250,7 @@ def main(argv: list[str] | None = None) -> None:
                 report=not args.no_report,
                 reports=args.reports,
                 cache_dir=args.cache_dir,
+                espeak=None if args.no_espeak else args.espeak,
             )
         )
         return

@@ -9,7 +9,9 @@ through `Synthesizer.reconstruct` (digit inferred by the bundle's classifier for
 conditional model). Real held-out clips give the ceiling. Beside recognition (the judge,
 training/metrics.py, and an unrelated MFCC + SVM recogniser), naturalness: voicing, pitch
 and DNSMOS (training/naturalness.py); `--variants` adds other inversions
-(training/variants.py). Results go into bundle.json's `evaluation` and a report under
+(training/variants.py). Voices no model heard (training/unseen.py): the held-out speakers
+and the espeak-ng EVAL_VOICES, originals against /reconstruct renditions, and the bundle's
+digit inference on them. Results go into bundle.json's `evaluation` and a report under
 reports/<bundle>/; `compare` makes the table (training/comparison.py).
 """
 
@@ -23,18 +25,10 @@ import numpy as np
 
 from app.bundle import write_meta
 from app.config import Settings
-from app.contract import (
-    Contract,
-    fix_length,
-    image_to_magnitude,
-    load_waveform,
-    magnitude_to_waveform,
-    peak_normalise,
-    unscale,
-)
-from app.synth import GRIFFIN_LIM, Synthesizer
+from app.contract import image_to_magnitude, magnitude_to_waveform, peak_normalise, unscale
+from app.synth import Synthesizer
 from training.comparison import summary
-from training.data import Dataset, list_clips, load_dataset
+from training.data import Dataset, load_dataset
 from training.metrics import (
     Judge,
     features,
@@ -46,8 +40,16 @@ from training.metrics import (
     spectral_convergence,
     spread,
 )
-from training.naturalness import naturalness, pitch_spread, range_coverage, voicing_of
-from training.second_opinion import SecondOpinion
+from training.naturalness import naturalness, pitch_spread, range_coverage
+from training.reconstruction import Settings as ReconstructAt
+from training.reconstruction import measure_reconstruction
+from training.references import (
+    fit_second_opinion,
+    held_out,
+    recordings,
+    training_speakers_voicing,
+)
+from training.unseen import VoiceSet, espeak_set, measure_unseen
 from training.variants import evenly, measure_variants
 
 log = logging.getLogger(__name__)
@@ -79,66 +81,12 @@ class EvalConfig:
     mos_clips: int = 50
     numbers: int = 10  # 10-digit numbers read out for the pitch spread across digits
     variant_clips: int = 200  # generated and real clips per inversion variant
+    # Voices no model heard (training/unseen.py): theo and the espeak-ng EVAL_VOICES, made
+    # here when espeak-ng is installed; None = theo only.
+    espeak: Path | None = Path(".cache/espeak")
 
 
 # ---------------------------------------------------------------- the evaluation
-
-
-def recordings(config: EvalConfig, index: np.ndarray, contract: Contract) -> list[np.ndarray]:
-    """Clips `index` of the data set as recorded (at the contract's rate, any length)."""
-    clips = list_clips(config.data, config.layout)
-    return [load_waveform(clips[i].path, contract) for i in index]
-
-
-def waveforms(config: EvalConfig, index: np.ndarray, contract: Contract) -> np.ndarray:
-    """Clips `index` of the data set as the contract's clip-length waveforms."""
-    return np.stack([fix_length(y, contract.clip_samples)
-                     for y in recordings(config, index, contract)])  # fmt: skip
-
-
-def held_out(config: EvalConfig, data: Dataset, speakers: list[str], contract: Contract):
-    """The held-out speakers' features (from `data`) and their waveforms, clip length."""
-    index = np.flatnonzero(np.isin(data.speakers, speakers))
-    return data.subset(index), waveforms(config, index, contract)
-
-
-def training_speakers_voicing(
-    config: EvalConfig, data: Dataset, held: list[str], contract: Contract
-) -> dict:
-    """Voicing and clip pitch of the other (training) speakers' real clips, spread evenly."""
-    index = np.flatnonzero(~np.isin(data.speakers, held))
-    index = index[evenly(len(index), config.voiced_clips)]
-    return voicing_of(recordings(config, index, contract), contract.sample_rate)
-
-
-def fit_second_opinion(
-    data: Dataset, held_out_speakers: list[str], contract: Contract, seed: int
-) -> SecondOpinion:
-    """The MFCC + SVM recogniser, fitted on the judge's training speakers' real clips."""
-    train = ~np.isin(data.speakers, held_out_speakers)
-    db = unscale(data.images[train], data.db_min[train, None, None], data.db_max[train, None, None])
-    return SecondOpinion(contract, seed=seed).fit(db, data.digits[train])
-
-
-def vae_renditions(synth: Synthesizer, real: Dataset) -> tuple[np.ndarray, np.ndarray]:
-    """The model's decodings of real clips' images, batched, before any inversion: (decoded
-    images, un-scaled magnitudes). A conditional model gets the digit from the bundle's
-    classifier, as the service does when the client names none."""
-    digits = list(synth.classify(real.images).argmax(axis=1)) if synth.conditional else None
-    z_mean, _ = synth.encode(real.images, digits)
-    decoded = synth.decode(z_mean, digits)
-    lo, hi = real.db_min[:, None, None], real.db_max[:, None, None]
-    return decoded, image_to_magnitude(decoded, lo, hi)
-
-
-def reconstructions(
-    synth: Synthesizer, waves: np.ndarray, phase: str, config: EvalConfig
-) -> np.ndarray:
-    """Each clip through `Synthesizer.reconstruct`, the service's /reconstruct."""
-    return np.stack(
-        [synth.reconstruct(w, phase, config.seed, config.gl_iters, None, config.sharpen)
-         for w in waves]
-    )  # fmt: skip
 
 
 def numbers_pitch_spread(synth: Synthesizer, config: EvalConfig) -> dict:
@@ -155,6 +103,11 @@ def numbers_pitch_spread(synth: Synthesizer, config: EvalConfig) -> dict:
             "max": float(np.nanmax(spreads)), "values": spreads}  # fmt: skip
 
 
+def real_waves_set(real: Dataset, waves: np.ndarray) -> VoiceSet:
+    """The held-out speakers' clips as a VoiceSet for training/unseen.py."""
+    return VoiceSet(waves=waves, digits=real.digits, speakers=real.speakers)
+
+
 def evaluate_bundle(config: EvalConfig) -> dict:
     synth = Synthesizer(config.bundle, threads=2, gl_hop=config.gl_hop)
     meta, contract = synth.meta, synth.contract
@@ -167,7 +120,7 @@ def evaluate_bundle(config: EvalConfig) -> dict:
             "%s may have trained on %s: held-out figures are optimistic", meta.name, speakers
         )
     data = load_dataset(config.data, config.layout, contract, config.cache_dir)
-    real, real_waves = held_out(config, data, speakers, contract)
+    real, real_waves = held_out(config.data, config.layout, data, speakers, contract)
     rdigits = real.digits
     real_mag = image_to_magnitude(
         real.images, real.db_min[:, None, None], real.db_max[:, None, None]
@@ -197,33 +150,24 @@ def evaluate_bundle(config: EvalConfig) -> dict:
     gen_logits, gen_emb = judge(gen_images)
     gen_pred = gen_logits.argmax(axis=1)
 
-    # Reconstruction of the held-out speakers through the service's /reconstruct.
-    log.info("reconstructing %d held-out clips", len(real_waves))
-    decoded, vae_mag = vae_renditions(synth, real)
-    vae_db = unscale(decoded, real.db_min[:, None, None], real.db_max[:, None, None])
-    rec_waves = reconstructions(synth, real_waves, "vocoder", config)
-    rec_images, rec_db = features(rec_waves, contract)
-    rec_logits, _ = judge(rec_images)
-    rec_mag = 10.0 ** (rec_db / 20.0)
-
-    # Naturalness: voicing, pitch and MOS, on subsets spread evenly over the digits.
-    log.info("naturalness: pyin and DNSMOS")
+    # Reconstruction of the held-out speakers through the service's /reconstruct, and
+    # naturalness (voicing, pitch and MOS) on subsets spread evenly over the digits.
+    log.info("reconstructing %d held-out clips; naturalness: pyin and DNSMOS", len(real_waves))
     sr, few = contract.sample_rate, evenly(len(real_waves), config.voiced_clips)
+    at = ReconstructAt(config.seed, config.gl_iters, config.sharpen)
+    reconstruction, rec_nat, rec_db = measure_reconstruction(
+        synth, judge, real, real_waves, at, few, config.mos_clips // 2
+    )
     # Real clips as recorded, not cut to the contract's 0.8 s: the fair reference.
     held_index = np.flatnonzero(np.isin(data.speakers, speakers))[few]
-    real_nat = naturalness(recordings(config, held_index, contract), sr, config.mos_clips)
+    real_nat = naturalness(
+        recordings(config.data, config.layout, held_index, contract), sr, config.mos_clips
+    )
     gen_nat = naturalness(list(waves[evenly(len(waves), config.voiced_clips)]), sr,
                           config.mos_clips)  # fmt: skip
-    trained_nat = training_speakers_voicing(config, data, speakers, contract)
-    rec_nat = {
-        "vocoder": naturalness(list(rec_waves[few]), sr, config.mos_clips // 2),
-        "original_phase": voicing_of(
-            list(reconstructions(synth, real_waves[few], "original", config)), sr
-        ),
-        "griffinlim": voicing_of(
-            list(reconstructions(synth, real_waves[few], GRIFFIN_LIM, config)), sr
-        ),
-    }
+    trained_nat = training_speakers_voicing(
+        config.data, config.layout, data, speakers, contract, config.voiced_clips
+    )
 
     # A second opinion from an unrelated recogniser (MFCC + SVM) on the same clips.
     second = fit_second_opinion(data, speakers, contract, config.seed)
@@ -273,16 +217,7 @@ def evaluate_bundle(config: EvalConfig) -> dict:
                 spectral_convergence(real_mag, level_align(real_mag, inv_mag)).mean()
             ),
         },
-        "reconstruction": {
-            "accuracy": acc(rec_logits, rdigits),
-            "accuracy_ratio": acc(rec_logits, rdigits) / acc(real_logits, rdigits),
-            "vae_lsd": float(log_spectral_distance(real_db, vae_db).mean()),
-            "vae_sc": float(spectral_convergence(real_mag, vae_mag).mean()),
-            "inverted_lsd": float(log_spectral_distance(real_db, rec_db).mean()),
-            "inverted_sc": float(
-                spectral_convergence(real_mag, level_align(real_mag, rec_mag)).mean()
-            ),
-        },
+        "reconstruction": reconstruction,
     }
     evaluation["naturalness"] = {
         "real": real_nat,
@@ -298,6 +233,13 @@ def evaluate_bundle(config: EvalConfig) -> dict:
         "generated": second.accuracy(gen_db, digits),
         "reconstruction": second.accuracy(rec_db, rdigits),
     }
+    log.info("voices no model heard: theo%s", " and espeak-ng" if config.espeak else "")
+    unseen_sets = {"+".join(speakers): real_waves_set(real, real_waves)}
+    if config.espeak is not None and (found := espeak_set(config.espeak, contract)) is not None:
+        unseen_sets["espeak"] = found
+    evaluation["unseen_voices"] = measure_unseen(
+        synth, judge, unseen_sets, second, config.sharpen, config.gl_iters, config.seed
+    )
     if config.variants:
         evaluation["variants"] = measure_variants(
             synth, judge, real, real_waves, config.temperature, config.seed,

@@ -71,6 +71,19 @@ def load_set(
     )
 
 
+def espeak_set(root: Path, contract: Contract, takes: int | None = None) -> VoiceSet | None:
+    """The espeak-ng EVAL_VOICES clips (made under `root` if missing); None, with a warning,
+    when espeak-ng is not installed."""
+    from training.espeak import EspeakMissing, make_set, voice_names
+
+    try:
+        make_set(root, "eval")
+    except EspeakMissing as exc:
+        log.warning("no espeak-ng voices: %s", exc)
+        return None
+    return load_set(root, voice_names("eval"), contract, takes)
+
+
 def _scores(
     waves: np.ndarray, digits: np.ndarray, judge: Judge, second: SecondOpinion | None, contract
 ) -> tuple[dict, np.ndarray, np.ndarray]:
@@ -199,8 +212,7 @@ def run(
 ) -> dict:
     """The command: theo and the espeak EVAL_VOICES through `measure_unseen`."""
     from training.data import load_dataset
-    from training.espeak import make_set, voice_names
-    from training.evaluate import fit_second_opinion  # here: evaluate may import this module
+    from training.references import fit_second_opinion
 
     start = time.perf_counter()
     synth = Synthesizer(bundle, threads=2)
@@ -210,11 +222,9 @@ def run(
         log.warning("theo is not held out from the bundle or the judge: figures are optimistic")
     data = load_dataset(fsdd, "fsdd", synth.contract, cache_dir)
     second = fit_second_opinion(data, judge.meta["test_speakers"], synth.contract, seed=0)
-    make_set(espeak, "eval")
-    sets = {
-        "theo": load_set(fsdd, ["theo"], synth.contract, takes),
-        "espeak": load_set(espeak, voice_names("eval"), synth.contract, takes),
-    }
+    sets = {"theo": load_set(fsdd, ["theo"], synth.contract, takes)}
+    if (found := espeak_set(espeak, synth.contract, takes)) is not None:
+        sets["espeak"] = found
     result = measure_unseen(synth, judge, sets, second)
     result["seconds"] = round(time.perf_counter() - start, 1)
     if write:

@@ -83,6 +83,9 @@ class VocoderSpec(BaseModel):
     digit_f0_spread: float = Field(
         0.02, ge=0, description="std of log base pitch between the digits of one reading"
     )
+    flutter: float = Field(
+        0.0, ge=0, le=0.2, description="std of a slow random wander of log pitch within a digit"
+    )
     voicing: VoicingSpec
     contours: dict[str, list[float]] = Field(
         description="per digit and contract frame: mean log pitch relative to the clip's median"

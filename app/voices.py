@@ -98,9 +98,20 @@ class SourceModel:
 
     def pitch(self, digit: int, base_hz: float, rng: np.random.Generator) -> np.ndarray:
         """f0 per frame: the digit's mean contour about a base pitch, the base moved a
-        little per digit (`digit_f0_spread`), as a reader's pitch moves between words."""
+        little per digit (`digit_f0_spread`), as a reader's pitch moves between words, and
+        a slow random wander within it (`flutter`, as in Klatt's synthesiser: a perfectly
+        steady pulse train sounds mechanical)."""
         shift = self.spec.digit_f0_spread * rng.standard_normal()
-        return (base_hz * np.exp(self.contours[digit] + shift)).astype(np.float32)
+        contour = self.contours[digit] + shift
+        if self.spec.flutter > 0:
+            contour = contour + self.spec.flutter * wander(len(contour), rng)
+        return (base_hz * np.exp(contour)).astype(np.float32)
+
+
+def wander(n: int, rng: np.random.Generator, width: int = 7) -> np.ndarray:
+    """Unit-variance noise over n frames, smoothed by a moving sum of `width` frames (81 ms
+    at the contract's 86 frames a second): changes of a few hertz, no frame-to-frame jitter."""
+    return np.convolve(rng.standard_normal(n + width - 1), np.ones(width), "valid") / np.sqrt(width)
 
 
 def frame_features(image: np.ndarray) -> np.ndarray:

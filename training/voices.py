@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 # image units: 0.6 is 32 dB under the clip's peak on an 80 dB range).
 LOUD = 0.6
 MIN_CLIPS = 3  # a speaker's digit with fewer clips borrows the pooled Gaussian
+# The pitch's slow wander (app/voices.py): on the previous default, 0.02 raised DNSMOS SIG
+# of 50 generated digits from 2.79 to 2.85 with the judge's accuracy unchanged (0.96-0.98).
+FLUTTER = 0.02
 
 
 def clip_median_f0(data: Dataset) -> np.ndarray:
@@ -115,7 +118,11 @@ def fit_contours(data: Dataset, min_clips: int = 10) -> dict[str, list[float]]:
 
 
 def fit_vocoder(data: Dataset, decoded: np.ndarray, seed: int = 0) -> VocoderSpec:
-    return VocoderSpec(voicing=fit_voicing(decoded, data.voiced, seed), contours=fit_contours(data))
+    return VocoderSpec(
+        voicing=fit_voicing(decoded, data.voiced, seed),
+        contours=fit_contours(data),
+        flutter=FLUTTER,
+    )
 
 
 def refit_bundle(bundle: Path, data: Path, cache_dir: Path) -> None:

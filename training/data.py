@@ -12,6 +12,7 @@ import hashlib
 import logging
 import re
 import zlib
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,16 +139,24 @@ def load_dataset(
 ) -> Dataset:
     """Featurise a data set once; later calls read the cached arrays."""
     clips = list_clips(root, layout)
-    cache = _cache_path(clips, contract, Path(cache_dir))
+
+    def make() -> Dataset:
+        log.info("featurising %d clips from %s", len(clips), root)
+        paths = [c.path for c in clips]
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(_featurise, paths, [contract] * len(paths), chunksize=32))
+        return _dataset(clips, results)
+
+    return _cached(_cache_path(clips, contract, Path(cache_dir)), make)
+
+
+def _cached(cache: Path, make: Callable[[], Dataset]) -> Dataset:
+    """The arrays saved at `cache` (no pickles), else `make()`'s, saved there."""
     if cache.exists():
         log.info("features from cache %s", cache)
         with np.load(cache, allow_pickle=False) as saved:
             return Dataset(**{k: saved[k] for k in saved.files})
-    log.info("featurising %d clips from %s", len(clips), root)
-    paths = [c.path for c in clips]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        results = list(pool.map(_featurise, paths, [contract] * len(paths), chunksize=32))
-    dataset = _dataset(clips, results)
+    dataset = make()
     cache.parent.mkdir(parents=True, exist_ok=True)
     np.savez(cache, **vars(dataset))
     return dataset
@@ -179,24 +188,20 @@ def load_augmented(
     training/augment.py), clip-major: row i * copies + k is copy k of clips[i]. Cached
     like load_dataset, keyed also by the augmentation's ranges, copies and seed."""
     name = f"aug-{_listing_key(clips)}-{config.digest()}-{copies}x{seed}-{CACHE_VERSION}.npz"
-    cache = Path(cache_dir) / contract.digest() / name
-    if cache.exists():
-        log.info("augmented features from cache %s", cache)
-        with np.load(cache, allow_pickle=False) as saved:
-            return Dataset(**{k: saved[k] for k in saved.files})
-    log.info("augmenting %d clips x %d copies", len(clips), copies)
-    paths = [c.path for c in clips]
-    n = len(paths)
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        per_clip = pool.map(
-            _featurise_augmented, paths, [contract] * n, [config] * n, [copies] * n, [seed] * n,
-            chunksize=16,
-        )  # fmt: skip
-        results = [r for copies_of_clip in per_clip for r in copies_of_clip]
-    dataset = _dataset([c for c in clips for _ in range(copies)], results)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(cache, **vars(dataset))
-    return dataset
+
+    def make() -> Dataset:
+        log.info("augmenting %d clips x %d copies", len(clips), copies)
+        paths = [c.path for c in clips]
+        n = len(paths)
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            per_clip = pool.map(
+                _featurise_augmented, paths, [contract] * n, [config] * n, [copies] * n,
+                [seed] * n, chunksize=16,
+            )  # fmt: skip
+            results = [r for copies_of_clip in per_clip for r in copies_of_clip]
+        return _dataset([c for c in clips for _ in range(copies)], results)
+
+    return _cached(Path(cache_dir) / contract.digest() / name, make)
 
 
 def length_filter(lengths: np.ndarray, low_pct: float = 1.0, high_pct: float = 97.0) -> np.ndarray:

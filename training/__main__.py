@@ -127,6 +127,10 @@ def _parser() -> argparse.ArgumentParser:
     judge.add_argument("--frontend", choices=["linear", "mel"], default="mel")
     judge.add_argument("--warp", type=float, default=0.1, help="frequency warp +-")
     judge.add_argument("--stretch", type=float, default=0.15, help="time +-")
+    judge.add_argument(
+        "--extra-data", type=Path, action="append", default=[],
+        help="another FSDD-layout data set whose clips are added to training only (repeatable)",
+    )  # fmt: skip
     judge.add_argument("--cache-dir", type=Path, default=TrainConfig.cache_dir)
     judge.add_argument(
         "--band-hz",
@@ -330,6 +334,7 @@ def _classifier(args: argparse.Namespace) -> None:
         stretch=args.stretch,
         cache_dir=args.cache_dir,
         augment=args.augment,
+        extra_data=tuple((path, "fsdd") for path in args.extra_data),
         contract=_contract(args),
     )
     model, facts = train_classifier(config)

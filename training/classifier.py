@@ -39,7 +39,8 @@ from keras import layers
 from app.bundle import sha256_file
 from app.contract import Contract
 from training.augment import AugmentConfig
-from training.data import list_clips, load_augmented, load_dataset, speaker_split
+from training.data import list_clips, load_dataset, speaker_split
+from training.widen import Widening, added_training
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,7 @@ class JudgeConfig:
     stretch: float = 0.15  # time axis stretched by up to +-stretch (speaking rate)
     augment: int = 0  # waveform-augmented copies of each training clip (training/augment.py)
     augment_config: AugmentConfig = field(default_factory=AugmentConfig)
+    extra_data: tuple[tuple[Path, str], ...] = ()  # (root, layout): training clips only
     cache_dir: Path = Path(".cache/features")
     contract: Contract = field(default_factory=Contract)
 
@@ -188,12 +190,13 @@ def train_classifier(config: JudgeConfig) -> tuple[keras.Model, dict]:
     split = speaker_split(data.speakers, data.digits, list(config.test_speakers), seed=config.seed)
     x, y = data.images, data.digits
     x_train, y_train = x[split.train], y[split.train]
-    if config.augment > 0:
-        clips = list_clips(config.data, config.layout)  # the order load_dataset used
-        added = load_augmented(
-            [clips[i] for i in split.train], config.contract, config.augment_config,
-            config.augment, config.seed, config.cache_dir,
-        )  # fmt: skip
+    clips = list_clips(config.data, config.layout)  # the order load_dataset used
+    widening = Widening(config.extra_data, config.augment, config.augment_config, config.seed)
+    added, added_facts = added_training(
+        [clips[i] for i in split.train], {c.path.name for c in clips}, widening,
+        config.contract, config.cache_dir, config.test_speakers, length_filter_on=False,
+    )  # fmt: skip
+    if added is not None:
         x_train = np.concatenate([x_train, added.images])
         y_train = np.concatenate([y_train, added.digits])
     model = build_classifier(
@@ -240,6 +243,7 @@ def train_classifier(config: JudgeConfig) -> tuple[keras.Model, dict]:
         "seed": config.seed,
         "recipe": {k: getattr(config, k) for k in RECIPE},
         "augment_ranges": config.augment_config.to_dict() if config.augment else None,
+        "extra_data": added_facts["extra_data"],
         "accuracy": {
             "train": accuracy(split.train),
             "val": accuracy(split.val),

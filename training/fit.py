@@ -13,17 +13,16 @@ import numpy as np
 
 from training.config import TrainConfig
 from training.data import (
-    Clip,
     Dataset,
     Split,
     length_filter,
     list_clips,
-    load_augmented,
     load_dataset,
     speaker_split,
     stratified_split,
 )
 from training.models import BUILDERS, VAE, KLWarmUp, one_hot
+from training.widen import Widening, added_training
 
 log = logging.getLogger(__name__)
 
@@ -73,40 +72,6 @@ def split_data(data: Dataset, config: TrainConfig) -> Split:
     raise ValueError(f"unknown split {config.split!r}")
 
 
-def added_training(
-    config: TrainConfig, train_clips: list[Clip], known: set[str]
-) -> tuple[Dataset | None, dict]:
-    """Training-only clips beyond the data's training split: each extra data set's clips
-    (length-filtered on their own; minus held-out speakers and any recording of the main
-    data by file name, so nothing of val or test comes back in), then `config.augment`
-    augmented copies of the training and extra clips. Returns them and their facts."""
-    parts, facts, to_augment = [], {"extra_data": [], "augment": None}, list(train_clips)
-    for root, layout in config.extra_data:
-        clips = list_clips(root, layout)
-        extra = load_dataset(root, layout, config.contract, config.cache_dir)
-        keep = length_filter(extra.lengths) if config.length_filter else np.ones(len(clips), bool)
-        keep &= ~np.isin(extra.speakers, list(config.test_speakers))
-        keep &= np.array([c.path.name not in known for c in clips])
-        parts.append(extra.subset(keep))
-        to_augment += [clips[i] for i in np.flatnonzero(keep)]
-        facts["extra_data"].append(
-            {"path": str(root), "layout": layout, "clips": int(keep.sum()), "found": len(clips)}
-        )
-    if config.augment > 0:
-        augmented = load_augmented(
-            to_augment, config.contract, config.augment_config, config.augment, config.seed,
-            config.cache_dir,
-        )  # fmt: skip
-        parts.append(augmented)
-        facts["augment"] = {
-            "copies": config.augment,
-            "clips": len(augmented),
-            "seed": config.seed,
-            "ranges": config.augment_config.to_dict(),
-        }
-    return (Dataset.concat(parts) if parts else None), facts
-
-
 def fit(config: TrainConfig) -> FitResult:
     keras.utils.set_random_seed(config.seed)
     data = load_dataset(config.data, config.layout, config.contract, config.cache_dir)
@@ -116,7 +81,13 @@ def fit(config: TrainConfig) -> FitResult:
     split = split_data(data, config)
     log.info("clips: %d train, %d val, %d test", *map(len, (split.train, split.val, split.test)))
     added, facts = added_training(
-        config, [clips[i] for i in split.train], {c.path.name for c in clips}
+        [clips[i] for i in split.train],
+        {c.path.name for c in clips},
+        Widening(config.extra_data, config.augment, config.augment_config, config.seed),
+        config.contract,
+        config.cache_dir,
+        config.test_speakers,
+        config.length_filter,
     )
     if added is not None:
         log.info("training also on %d extra and augmented clips", len(added))

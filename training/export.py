@@ -132,7 +132,16 @@ def export_bundle(result: FitResult, config: TrainConfig) -> BundleMeta:
             "seconds": round(result.seconds, 1),
             "seed": config.seed,
             "losses": result.losses,  # ELBO per clip: pixels x BCE + KL
-            "classifier": None if judge is None else {"sha256": judge["sha256"], "judge": True},
+            # The digit classifier shipped with the bundle: which folder, its recipe and its
+            # accuracy on the held-out speakers.
+            "classifier": None
+            if judge is None
+            else {
+                "from": config.judge.as_posix(),
+                "sha256": judge["sha256"],
+                "recipe": judge.get("recipe"),
+                "test_accuracy": judge["accuracy"]["test"],
+            },
             "history": result.history,
             "versions": {
                 "tensorflow": tf.__version__,

@@ -157,6 +157,19 @@ def load_vae(weights: Path, image_shape: tuple[int, int], latent_dim: int) -> VA
     return vae
 
 
+def check_matches(decoder: keras.Model, bundle: Path) -> None:
+    """Refuse weights that are not the bundle's: its decoder.onnx must decode alike."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(bundle / DECODER_FILE), providers=["CPUExecutionProvider"])
+    z = np.random.default_rng(0).standard_normal((4, decoder.inputs[0].shape[1]))
+    feed = dict(zip([i.name for i in session.get_inputs()], [z.astype(np.float32), one_hot(
+        [0, 3, 6, 9])], strict=True))  # fmt: skip
+    gap = np.abs(session.run(None, feed)[0] - decoder.predict(list(feed.values()), verbose=0))
+    if gap.max() > 1e-3:
+        raise ValueError(f"{bundle}: the weights do not decode as its decoder.onnx does")
+
+
 def export_decoder(decoder: keras.Model, base: Path, out: Path, facts: dict) -> None:
     """Copy the base bundle to `out` and swap in the fine-tuned decoder.onnx (same input
     names and shapes as training/export.py), its hash, and what was done in `training`."""
@@ -184,6 +197,7 @@ def run(base: Path, weights: Path, data: Path, out: Path, config: AdversarialCon
                           seed=meta.training.get("seed", 42))  # fmt: skip
     vae = load_vae(weights, contract.image_shape, meta.model.latent_dim)
     vae.encoder.trainable = False
+    check_matches(vae.decoder, base)
     train, val = dataset.subset(split.train), dataset.subset(split.val)
     z_mean, z_log_var = (np.asarray(a) for a in vae.encoder.predict(
         [train.images, one_hot(train.digits)], batch_size=64, verbose=0))  # fmt: skip

@@ -1,5 +1,5 @@
 """Command line: `python -m training COMMAND ...` (fit, latents, voices, samples, classifier,
-evaluate, compare, fetch, espeak, unseen)."""
+evaluate, compare, fetch, espeak, unseen, adversarial, harmonics)."""
 
 from __future__ import annotations
 
@@ -188,7 +188,47 @@ def _parser() -> argparse.ArgumentParser:
     unseen.add_argument("--takes", type=int, default=None, help="only takes below this")
     unseen.add_argument("--write", action="store_true", help="into evaluation.unseen_voices")
     unseen.add_argument("--cache-dir", type=Path, default=TrainConfig.cache_dir)
+    # Adversarial fine-tuning of a cvae's decoder (issue 14): training/adversarial.py.
+    adv = commands.add_parser("adversarial", help="fine-tune a cvae bundle's decoder with a GAN")
+    adv.add_argument("bundle", type=Path, help="the base bundle (copied, never written)")
+    adv.add_argument("--weights", type=Path, required=True, help="its fit's best.weights.h5")
+    adv.add_argument("--data", type=Path, default=Path("../shared/data/fsdd"))
+    adv.add_argument("--out", type=Path, required=True, help="the fine-tuned bundle's folder")
+    adv.add_argument("--minutes", type=float, default=9.0, help="training loop wall clock")
+    adv.add_argument("--lambda-adv", type=float, default=0.1)
+    adv.add_argument("--lambda-fm", type=float, default=10.0)
+    adv.add_argument("--rec-weight", type=float, default=0.01, help="x the VAE's BCE sum")
+    adv.add_argument("--threads", type=int, default=1, help="TensorFlow threads")
+    adv.add_argument("--cache-dir", type=Path, default=TrainConfig.cache_dir)
+    harmonics = commands.add_parser("harmonics", help="measure harmonics, judge, voicing, MOS")
+    harmonics.add_argument("bundles", type=Path, nargs="+")
+    harmonics.add_argument("--data", type=Path, default=Path("../shared/data/fsdd"))
+    harmonics.add_argument("--judge", type=Path, default=Path("models/judge"))
+    harmonics.add_argument("--picture", type=Path, default=None, help="PNG of decoded images")
+    harmonics.add_argument("--cache-dir", type=Path, default=TrainConfig.cache_dir)
+    harmonics.add_argument("--threads", type=int, default=1, help="TensorFlow threads")
     return parser
+
+
+def _adversarial(args: argparse.Namespace) -> None:
+    import json
+
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+    tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+    if args.command == "harmonics":
+        from training.harmonic_eval import compare
+
+        rows = compare(args.bundles, args.data, args.judge, args.cache_dir, args.picture)
+        print(json.dumps(rows, indent=1))
+        return
+    from training.adversarial import AdversarialConfig, run
+
+    config = AdversarialConfig(lambda_adv=args.lambda_adv, lambda_fm=args.lambda_fm,
+                               rec_weight=args.rec_weight, minutes=args.minutes)  # fmt: skip
+    print(json.dumps(run(args.bundle, args.weights, args.data, args.out, config,
+                         args.cache_dir), indent=1))  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -196,6 +236,9 @@ def main(argv: list[str] | None = None) -> None:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     args = _parser().parse_args(argv)
+    if args.command in ("adversarial", "harmonics"):
+        _adversarial(args)
+        return
     if args.command == "fetch":
         from training.fetch import fetch
 

@@ -245,7 +245,7 @@ def test_evaluate_writes_bundle_evaluation_report_and_table(tree, judge, cvae, t
     assert 1.0 <= generated["inception_score"] <= 10.0
     assert ev["real"]["clips"] == 50 and 0.0 <= ev["real"]["accuracy"] <= 1.0
     assert ev["reconstruction"]["vae_sc"] > 0 and ev["reconstruction"]["inverted_lsd"] > 0
-    assert len(ev["variants"]["generated"]) == 6 and len(ev["variants"]["real"]) == 6
+    assert len(ev["variants"]["generated"]) == 7 and len(ev["variants"]["real"]) == 6
     unseen = ev["unseen_voices"]["sets"]
     assert list(unseen) == ["+".join(judge[0].test_speakers)] and ev["gl_hop"] == 128
     assert unseen[list(unseen)[0]]["clips"] == 50

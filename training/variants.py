@@ -32,6 +32,7 @@ class Inversion:
 
 
 GENERATED = {
+    "source-filter + post-filter 1.25": Inversion(SOURCE_FILTER, sharpen=1.25),
     "source-filter + post-filter 1.5": Inversion(SOURCE_FILTER, sharpen=1.5),
     "source-filter": Inversion(SOURCE_FILTER),
     "GL 16 + post-filter 1.5": Inversion(GRIFFIN_LIM, 16, 1.5),

@@ -426,7 +426,7 @@
     $("temperature-value").textContent = Number(temperature.value).toFixed(1);
   });
   sharpen.addEventListener("input", () => {
-    $("sharpen-value").textContent = Number(sharpen.value).toFixed(1);
+    $("sharpen-value").textContent = String(Number(sharpen.value));
   });
 
   function seedFromBox() {

@@ -268,6 +268,7 @@ def test_evaluate_writes_bundle_evaluation_report_and_table(tree, judge, cvae, t
     assert "| cvae | cvae (conditional) | 3 |" in table
     assert "MFCC + SVM" in table
     assert "From magnitudes to sound" in table and "| voiced share |" in table
+    assert "## Voices no model heard" in table and "| digit inferred |" in table
     # measured at the service's defaults, post-filter included
     assert ev["sharpen"] == Settings().sharpen and "| post-filter |" in table
     assert {"GL 16 + post-filter 1.5", "source-filter + post-filter 1.5"} <= set(

@@ -60,7 +60,7 @@ def _budget(training: dict) -> str:
 
 def write_comparison(bundles: list[Path], out: Path) -> Path:
     """docs/results.md: one row per evaluated bundle, plus the inversion variants."""
-    rows, variants, ceiling, natural = [], None, None, None
+    rows, variants, ceiling, natural, unseen = [], None, None, None, None
     for folder in bundles:
         meta = read_meta(folder)
         ev = meta.evaluation
@@ -69,6 +69,7 @@ def write_comparison(bundles: list[Path], out: Path) -> Path:
         g, r, rec, t = ev["generated"], ev["real"], ev["reconstruction"], meta.training
         ceiling, natural = r, ev.get("naturalness") or natural
         variants = ev.get("variants") or variants
+        unseen = ev.get("unseen_voices") or unseen
         kind = meta.model.kind + (" (conditional)" if meta.model.conditional else "")
         minutes = t.get("seconds", float("nan")) / 60
         second = ev.get("second_opinion", {}).get("generated")
@@ -123,6 +124,8 @@ def write_comparison(bundles: list[Path], out: Path) -> Path:
     ]
     if variants:
         lines += _variant_lines(variants)
+    if unseen:
+        lines += _unseen_lines(unseen)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines))
     return out
@@ -176,3 +179,20 @@ def _variant_lines(variants: dict) -> list[str]:
                 f" | {_mos(row, 'sig')} | {_mos(row, 'ovrl')} |"
             )
     return [*lines, ""]
+
+
+def _unseen_lines(unseen: dict) -> list[str]:
+    from training.unseen import table  # here: unseen imports the service, this module not
+
+    return [
+        "## Voices no model heard",
+        "",
+        "The last bundle above on held-out voices (training/unseen.py): the held-out FSDD "
+        "speakers and the espeak-ng EVAL_VOICES (training/espeak.py, never trained on), "
+        "originals against their /reconstruct renditions: the default (source-filter, digit "
+        "inferred by the bundle's classifier), the upload's own phase, and the true digit "
+        "given; 'digit inferred' is the bundle's classifier naming the originals' digits.",
+        "",
+        table(unseen),
+        "",
+    ]

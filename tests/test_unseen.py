@@ -210,3 +210,15 @@ def test_transfer_keeps_whose_voice_each_clip_is_in(default_synth):
     assert made.owners == ["low"] * 9 + ["high"] * 9
     assert made.asked == [d for d in range(10) if d != 3] + [d for d in range(10) if d != 5]
     assert made.followed == [True, True]  # the vocoder lays each reference's pitch
+
+
+def test_a_wideband_set_is_made_at_its_rate(tmp_path):
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed (apt-get install espeak-ng)")
+    folder = espeak.make_set(tmp_path / "wide", voices=(EVAL,), rate=22_050)
+    info = sf.info(folder / "recordings" / f"3_{EVAL.name}_0.wav")
+    assert info.samplerate == 22_050
+    y, _ = sf.read(folder / "recordings" / f"3_{EVAL.name}_0.wav", dtype="float32")
+    spectrum = np.abs(np.fft.rfft(y))
+    freqs = np.fft.rfftfreq(len(y), 1 / 22_050)
+    assert spectrum[freqs > 4500].sum() > 0.01 * spectrum.sum()  # energy above FSDD's band

@@ -95,16 +95,18 @@ def espeak_version(binary: str) -> str:
     return out.stdout.split("Data at")[0].strip()
 
 
-def speak(binary: str, voice: EspeakVoice, word: str, speed: int, pitch: int) -> np.ndarray:
-    """One word from espeak-ng at `RATE`, trimmed of leading and trailing silence."""
+def speak(
+    binary: str, voice: EspeakVoice, word: str, speed: int, pitch: int, rate: int = RATE
+) -> np.ndarray:
+    """One word from espeak-ng at `rate`, trimmed of leading and trailing silence."""
     with tempfile.NamedTemporaryFile(suffix=".wav") as tmp:
         subprocess.run(
             [binary, "-v", voice.espeak, "-s", str(speed), "-p", str(pitch), "-w", tmp.name, word],
             check=True,
             capture_output=True,
         )
-        y, rate = sf.read(tmp.name, dtype="float32")
-    y = soxr.resample(y, rate, RATE, quality="HQ").astype(np.float32)
+        y, native = sf.read(tmp.name, dtype="float32")
+    y = soxr.resample(y, native, rate, quality="HQ").astype(np.float32)
     return trim_silence(y)
 
 
@@ -112,10 +114,10 @@ def expected(voices: tuple[EspeakVoice, ...]) -> list[str]:
     return [f"{d}_{v.name}_{t}.wav" for v in voices for d in range(10) for t in range(len(TAKES))]
 
 
-def _manifest(binary: str, voices: tuple[EspeakVoice, ...]) -> dict:
+def _manifest(binary: str, voices: tuple[EspeakVoice, ...], rate: int) -> dict:
     return {
         "espeak": espeak_version(binary),
-        "rate": RATE,
+        "rate": rate,
         "takes": [list(t) for t in TAKES],
         "voices": {
             v.name: {**asdict(v), "group": "eval" if v in EVAL_VOICES else "train"} for v in voices
@@ -128,14 +130,16 @@ def make_set(
     group: str = "all",
     force: bool = False,
     voices: tuple[EspeakVoice, ...] | None = None,
+    rate: int = RATE,
 ) -> Path:
-    """Write the group's clips (or just `voices`') under `dest/recordings`, kept when all
-    are there already and made the same way, unless `force`; returns `dest`."""
+    """Write the group's clips (or just `voices`') under `dest/recordings` at `rate` (FSDD's
+    8 kHz, or espeak-ng's own 22,050 Hz for wideband uploads), kept when all are there
+    already and made the same way, unless `force`; returns `dest`."""
     voices = GROUPS[group] if voices is None else voices
     binary = espeak_binary()
     recordings = dest / "recordings"
     manifest_path = dest / MANIFEST
-    manifest = _manifest(binary, voices)
+    manifest = _manifest(binary, voices, rate)
     old = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
     if all(old.get(k) == manifest[k] for k in ("espeak", "rate", "takes")):
         # Made the same way: keep the other voices' entries; nothing to do if all are there.
@@ -148,8 +152,8 @@ def make_set(
     for voice in voices:
         for digit, word in enumerate(WORDS):
             for take, (speed, pitch) in enumerate(TAKES):
-                y = speak(binary, voice, word, speed, pitch)
-                sf.write(recordings / f"{digit}_{voice.name}_{take}.wav", y, RATE, "PCM_16")
+                y = speak(binary, voice, word, speed, pitch, rate)
+                sf.write(recordings / f"{digit}_{voice.name}_{take}.wav", y, rate, "PCM_16")
     manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
     return dest
 

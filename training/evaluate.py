@@ -49,7 +49,7 @@ from training.references import (
     recordings,
     training_speakers_voicing,
 )
-from training.unseen import VoiceSet, espeak_set, measure_unseen
+from training.unseen import VoiceSet, espeak_sets, measure_unseen
 from training.variants import evenly, measure_variants
 
 log = logging.getLogger(__name__)
@@ -235,8 +235,8 @@ def evaluate_bundle(config: EvalConfig) -> dict:
     }
     log.info("voices no model heard: theo%s", " and espeak-ng" if config.espeak else "")
     unseen_sets = {"+".join(speakers): real_waves_set(real, real_waves)}
-    if config.espeak is not None and (found := espeak_set(config.espeak, contract)) is not None:
-        unseen_sets["espeak"] = found
+    if config.espeak is not None:
+        unseen_sets.update(espeak_sets(config.espeak, contract))
     evaluation["unseen_voices"] = measure_unseen(
         synth, judge, unseen_sets, second, config.sharpen, config.gl_iters, config.seed
     )

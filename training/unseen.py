@@ -71,17 +71,22 @@ def load_set(
     )
 
 
-def espeak_set(root: Path, contract: Contract, takes: int | None = None) -> VoiceSet | None:
-    """The espeak-ng EVAL_VOICES clips (made under `root` if missing); None, with a warning,
-    when espeak-ng is not installed."""
-    from training.espeak import EspeakMissing, make_set, voice_names
+def espeak_sets(root: Path, contract: Contract, takes: int | None = None) -> dict[str, VoiceSet]:
+    """The espeak-ng EVAL_VOICES clips at FSDD's 8 kHz (under `root`) and at espeak-ng's own
+    22,050 Hz (under `root`-22k; wideband, as most uploads are), made if missing; none, with
+    a warning, when espeak-ng is not installed."""
+    from training.espeak import RATE, EspeakMissing, make_set, voice_names
 
-    try:
-        make_set(root, "eval")
-    except EspeakMissing as exc:
-        log.warning("no espeak-ng voices: %s", exc)
-        return None
-    return load_set(root, voice_names("eval"), contract, takes)
+    sets = {}
+    wideband = root.with_name(root.name + "-22k")
+    for name, folder, rate in (("espeak", root, RATE), ("espeak-22k", wideband, 22_050)):
+        try:
+            make_set(folder, "eval", rate=rate)
+        except EspeakMissing as exc:
+            log.warning("no espeak-ng voices: %s", exc)
+            return {}
+        sets[name] = load_set(folder, voice_names("eval"), contract, takes)
+    return sets
 
 
 def _scores(
@@ -223,8 +228,7 @@ def run(
     data = load_dataset(fsdd, "fsdd", synth.contract, cache_dir)
     second = fit_second_opinion(data, judge.meta["test_speakers"], synth.contract, seed=0)
     sets = {"theo": load_set(fsdd, ["theo"], synth.contract, takes)}
-    if (found := espeak_set(espeak, synth.contract, takes)) is not None:
-        sets["espeak"] = found
+    sets.update(espeak_sets(espeak, synth.contract, takes))
     result = measure_unseen(synth, judge, sets, second)
     result["seconds"] = round(time.perf_counter() - start, 1)
     if write:

@@ -38,7 +38,7 @@ class OutputOptions(BaseModel):
         le=4.0,
         allow_inf_nan=False,
         description="clarity post-filter: each frame's dB contrast times this; 1 = off "
-        "(server default 1.25)",
+        "(server default 1.4)",
     )
 
 

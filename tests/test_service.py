@@ -120,8 +120,8 @@ def test_gl_iters_changes_the_audio(client):
 
 def test_sharpen_is_the_default_post_filter_and_can_be_turned_off(client):
     default = generate(client, digit=7, seed=4)
-    assert default.headers["x-sharpen"] == "1.25"
-    assert default.content == generate(client, digit=7, seed=4, sharpen=1.25).content
+    assert default.headers["x-sharpen"] == "1.4"
+    assert default.content == generate(client, digit=7, seed=4, sharpen=1.4).content
     off = generate(client, digit=7, seed=4, sharpen=1)
     assert off.headers["x-sharpen"] == "1" and off.content != default.content
     assert_good_clip(off.content, RATE, SAMPLES)
@@ -161,7 +161,7 @@ def test_reconstruct_original_phase_is_deterministic_and_differs(client):
     assert vocoder.headers["x-vocoder"] == "source-filter"
     assert original.content == again.content != vocoder.content
     assert_good_clip(original.content, RATE, SAMPLES)
-    assert original.headers["x-sharpen"] == "1.25"
+    assert original.headers["x-sharpen"] == "1.4"
     plain = client.post("/reconstruct", params={"phase": "original", "sharpen": 1}, files=files)
     assert plain.headers["x-sharpen"] == "1" and plain.content != original.content
 

@@ -45,11 +45,13 @@ judge: $(BIN)/.dev
 		--out models/judge
 
 # The default bundle's digit classifier (models/digits, committed, ~0.6 MB): the judge's
-# recipe plus 3 waveform-augmented copies of each clip (training/augment.py), so that it
+# recipe plus 3 waveform-augmented copies of each clip (training/augment.py) and the
+# espeak-ng TRAIN_VOICES as extra data (training/espeak.py; needs espeak-ng), so that it
 # names the digit of voices unlike FSDD's; /reconstruct and POST /v1/voices use it.
 digits: $(BIN)/.dev
+	$(BIN)/python -m training espeak --dest .cache/espeak-train --group train
 	$(BIN)/python -m training classifier --data $(FSDD) --test-speakers $(HELD_OUT) \
-		--augment 3 --out models/digits
+		--augment 3 --extra-data .cache/espeak-train --out models/digits
 
 # Retrain the shipped default bundle on FSDD: the digit-conditional conv VAE on the real
 # training clips plus 3 augmented copies of each (at most 40 minutes of training on 2

@@ -18,6 +18,12 @@ BAND_HELP = (
 )
 
 
+def feature_options(command: argparse.ArgumentParser) -> None:
+    """Where features are cached, and the band they keep (the contract's band_hz)."""
+    command.add_argument("--cache-dir", type=Path, default=TrainConfig.cache_dir)
+    command.add_argument("--band-hz", type=float, default=None, help=BAND_HELP)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m training", description=DESCRIPTION)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -70,13 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="keep every clip instead of the study's 1st-97th percentile filter",
     )
-    fit.add_argument("--cache-dir", type=Path, default=TrainConfig.cache_dir)
-    fit.add_argument(
-        "--band-hz",
-        type=float,
-        default=None,
-        help=BAND_HELP,
-    )
+    feature_options(fit)
     fit.add_argument(
         "--augment",
         type=int,
@@ -132,13 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--extra-data", type=Path, action="append", default=[],
         help="another FSDD-layout data set whose clips are added to training only (repeatable)",
     )  # fmt: skip
-    judge.add_argument("--cache-dir", type=Path, default=TrainConfig.cache_dir)
-    judge.add_argument(
-        "--band-hz",
-        type=float,
-        default=None,
-        help=BAND_HELP,
-    )
+    feature_options(judge)
     judge.add_argument(
         "--augment", type=int, default=0, help="waveform-augmented copies of each training clip"
     )

@@ -86,9 +86,9 @@ class Contract:
 
     @classmethod
     def from_dict(cls, data: dict) -> Contract:
-        optional = {"band_hz": None}
-        return cls(**{k: data.get(k, optional.get(k)) if k in optional else data[k]
-                      for k in cls.__dataclass_fields__})  # fmt: skip
+        """Every field is required (a KeyError names a missing one) but `band_hz`, which
+        bundles made before it lack."""
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k != "band_hz" or k in data})
 
     def digest(self) -> str:
         """A short stable hash of the parameters, used to key feature caches."""

@@ -200,7 +200,8 @@ class Synthesizer:
                 spec = self.source.spec
                 return render(envelope, source, self.contract, rng, spec.hop_length,
                               spec.voiced_max_hz)  # fmt: skip
-            return self._griffin_lim(envelope, rng, gl_iters, source)
+            harmonics = source if isinstance(source, Harmonics) else None
+            return self._griffin_lim(envelope, rng, gl_iters, harmonics)
 
     def _griffin_lim(
         self,
@@ -211,13 +212,13 @@ class Synthesizer:
     ) -> np.ndarray:
         """Griffin-Lim at `gl_hop` (harmonics' own hop when given), the envelope
         interpolated to it in dB and the harmonics laid under it."""
-        hop = harmonics.hop if isinstance(harmonics, Harmonics) else self.gl_hop
-        if hop == self.contract.hop_length and harmonics is None:
+        if harmonics is None and self.gl_hop == self.contract.hop_length:
             return magnitude_to_waveform(envelope, self.contract, None, gl_iters, rng)
-        fine = replace(self.contract, hop_length=hop)
+        hop = self.gl_hop if harmonics is None else harmonics.hop
         target = envelope_at(envelope, self.contract, hop)
-        if isinstance(harmonics, Harmonics):
+        if harmonics is not None:
             target = target * harmonics.magnitude
+        fine = replace(self.contract, hop_length=hop)
         return griffin_lim(target, fine, self.contract.clip_samples, gl_iters, rng=rng)
 
     def harmonics_of(self, waveform: np.ndarray) -> Harmonics:

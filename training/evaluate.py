@@ -41,8 +41,7 @@ from training.metrics import (
     spread,
 )
 from training.naturalness import naturalness, pitch_spread, range_coverage
-from training.reconstruction import Settings as ReconstructAt
-from training.reconstruction import measure_reconstruction
+from training.reconstruction import ReconstructAt, measure_reconstruction
 from training.references import (
     fit_second_opinion,
     held_out,

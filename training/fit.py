@@ -100,22 +100,19 @@ def fit(config: TrainConfig) -> FitResult:
         beta=config.beta,
     )
 
-    def inputs(index: np.ndarray):
-        """Model inputs of a split: images, plus the digits one-hot for a conditional VAE."""
-        images = data.images[index]
-        return (images, one_hot(data.digits[index])) if vae.conditional else images
+    def inputs(images: np.ndarray, digits: np.ndarray):
+        """Model inputs: images, plus the digits one-hot for a conditional VAE."""
+        return (images, one_hot(digits)) if vae.conditional else images
 
-    x_train, x_val, x_test = (inputs(i) for i in (split.train, split.val, split.test))
+    x_train, x_val, x_test = (
+        inputs(data.images[i], data.digits[i]) for i in (split.train, split.val, split.test)
+    )
     y_train, y_val, y_test = (data.images[i] for i in (split.train, split.val, split.test))
-    x_fit, y_fit = x_train, y_train  # what the weights see; x_train stays the real clips
+    # What the weights see: the real training clips and the added ones; x_train stays real.
+    seen = data.subset(split.train)
     if added is not None:
-        extra = (added.images, one_hot(added.digits)) if vae.conditional else added.images
-        x_fit = (
-            tuple(np.concatenate(pair) for pair in zip(x_train, extra, strict=True))
-            if vae.conditional
-            else np.concatenate([x_train, extra])
-        )
-        y_fit = np.concatenate([y_train, added.images])
+        seen = Dataset.concat([seen, added])
+    x_fit, y_fit = inputs(seen.images, seen.digits), seen.images
     vae.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
     checkpoint = config.run_dir / config.name / "best.weights.h5"
     checkpoint.parent.mkdir(parents=True, exist_ok=True)

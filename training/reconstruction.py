@@ -18,7 +18,7 @@ from training.naturalness import naturalness, voicing_of
 
 
 @dataclass(frozen=True)
-class Settings:
+class ReconstructAt:
     """The /reconstruct parameters the figures are measured at (the service's defaults)."""
 
     seed: int
@@ -38,7 +38,7 @@ def vae_renditions(synth: Synthesizer, real: Dataset) -> tuple[np.ndarray, np.nd
 
 
 def reconstructions(
-    synth: Synthesizer, waves: np.ndarray, phase: str, settings: Settings
+    synth: Synthesizer, waves: np.ndarray, phase: str, settings: ReconstructAt
 ) -> np.ndarray:
     """Each clip through `Synthesizer.reconstruct`, the service's /reconstruct."""
     return np.stack(
@@ -52,7 +52,7 @@ def measure_reconstruction(
     judge: Judge,
     real: Dataset,
     real_waves: np.ndarray,
-    settings: Settings,
+    settings: ReconstructAt,
     few: np.ndarray,
     mos_clips: int,
 ) -> tuple[dict, dict, np.ndarray]:

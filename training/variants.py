@@ -10,6 +10,7 @@ accuracy, the voiced share and pitch (pyin) and DNSMOS (training/naturalness.py)
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,13 +51,20 @@ REAL = {
 }
 
 
-def at_hop(synth: Synthesizer, way: Inversion) -> Synthesizer:
-    """The synthesizer to run an inversion with: the same bundle, at the inversion's
-    Griffin-Lim hop (the contract's when it names none)."""
-    hop = way.gl_hop or synth.contract.hop_length
-    if way.vocoder != GRIFFIN_LIM or hop == synth.gl_hop:
-        return synth
-    return Synthesizer(synth.folder, gl_hop=hop)
+def at_hops(synth: Synthesizer) -> Callable[[Inversion], Synthesizer]:
+    """Which synthesizer runs an inversion: the same bundle at the inversion's Griffin-Lim
+    hop (the contract's when it names none), each hop's loaded once."""
+    loaded = {synth.gl_hop: synth}
+
+    def at_hop(way: Inversion) -> Synthesizer:
+        if way.vocoder != GRIFFIN_LIM:
+            return synth
+        hop = way.gl_hop or synth.contract.hop_length
+        if hop not in loaded:
+            loaded[hop] = Synthesizer(synth.folder, gl_hop=hop)
+        return loaded[hop]
+
+    return at_hop
 
 
 def evenly(n: int, count: int) -> np.ndarray:
@@ -109,10 +117,11 @@ def measure_variants(
     of REAL on as many held-out clips."""
     digits = np.arange(clips) % 10
     rows: dict[str, dict] = {"generated": {}, "real": {}}
+    at_hop = at_hops(synth)
     for name, way in GENERATED.items():
         if way.vocoder == SOURCE_FILTER and synth.source is None:
             continue
-        inverter = at_hop(synth, way)
+        inverter = at_hop(way)
         waves = np.concatenate(
             [
                 inverter.generate(
@@ -129,7 +138,7 @@ def measure_variants(
         real.images[picks], real.db_min[picks, None, None], real.db_max[picks, None, None]
     )
     for name, way in REAL.items():
-        rng, inverter = np.random.default_rng(seed), at_hop(synth, way)
+        rng, inverter = np.random.default_rng(seed), at_hop(way)
         waves = np.stack(
             [
                 invert_real(inverter, magnitude, real_waves[i], way, rng)

@@ -91,3 +91,14 @@ def test_speaker_split_holds_out_speakers():
     assert len(split.val) == 30
     with pytest.raises(ValueError, match="not in the data"):
         data.speaker_split(speakers, digits, ["zed"])
+
+
+def test_take_split_tests_every_speakers_first_takes():
+    speakers = np.repeat(np.array(["a", "b"]), 500)
+    takes = np.tile(np.repeat(np.arange(50), 10), 2)
+    digits = np.tile(np.arange(10), 100)
+    split = data.take_split(takes, digits, test_takes=5)
+    assert set(takes[split.test]) == set(range(5)) and set(speakers[split.test]) == {"a", "b"}
+    assert takes[np.concatenate([split.train, split.val])].min() == 5
+    assert len(split.test) == 100 and len(split.val) == 90
+    assert np.bincount(digits[split.val]).tolist() == [9] * 10  # stratified by digit

@@ -131,6 +131,7 @@ def main(argv: list[str] | None = None) -> None:
         seed=args.seed,
         split=args.split,
         test_speakers=tuple(args.test_speakers),
+        test_takes=args.test_takes,
         length_filter=not args.no_length_filter,
         cache_dir=args.cache_dir,
         augment=args.augment,

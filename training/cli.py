@@ -64,7 +64,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--judge", type=Path, default=None, help="judge folder: ship its classifier in the bundle"
     )
     fit.add_argument("--seed", type=int, default=TrainConfig.seed)
-    fit.add_argument("--split", choices=["stratified", "speaker"], default=TrainConfig.split)
+    fit.add_argument(
+        "--split", choices=["stratified", "speaker", "takes"], default=TrainConfig.split
+    )
+    fit.add_argument(
+        "--test-takes",
+        type=int,
+        default=TrainConfig.test_takes,
+        help="with --split takes: every speaker's takes below this are test (FSDD's: 5)",
+    )
     fit.add_argument(
         "--test-speakers",
         nargs="*",

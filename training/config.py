@@ -25,8 +25,9 @@ class TrainConfig:
     kl_warmup: int = 0  # epochs over which beta rises linearly from 0
     latent_components: int = 3  # Gaussians per digit fitted to the encodings, sampled by /generate
     seed: int = 42
-    split: str = "stratified"  # or "speaker": hold out `test_speakers`
+    split: str = "stratified"  # "speaker": hold out `test_speakers`; "takes": `test_takes`
     test_speakers: tuple[str, ...] = ()
+    test_takes: int = 5  # with split "takes": each speaker's takes below this are test
     length_filter: bool = True
     cache_dir: Path = Path(".cache/features")
     run_dir: Path = Path("runs")

@@ -230,6 +230,24 @@ def stratified_split(
     return Split(np.sort(train), np.sort(val), np.sort(test))
 
 
+def take_split(
+    takes: np.ndarray,
+    digits: np.ndarray,
+    test_takes: int = 5,
+    val_size: float = 0.1,
+    seed: int = 42,
+) -> Split:
+    """FSDD's own split: every speaker's takes below `test_takes` for test (0-4: FSDD's test
+    set), so each test speaker is one the model heard, in recordings it did not; validation
+    is a digit-stratified 10 % of the other takes."""
+    held_out = takes < test_takes
+    rest = np.flatnonzero(~held_out)
+    train, val = train_test_split(
+        rest, test_size=val_size, stratify=digits[rest], random_state=seed
+    )
+    return Split(np.sort(train), np.sort(val), np.flatnonzero(held_out))
+
+
 def speaker_split(
     speakers: np.ndarray,
     digits: np.ndarray,

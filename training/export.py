@@ -117,6 +117,7 @@ def export_bundle(result: FitResult, config: TrainConfig) -> BundleMeta:
             "data_path": str(config.data),
             "split": config.split,
             "test_speakers": list(config.test_speakers),
+            "test_takes": config.test_takes if config.split == "takes" else None,
             "clips": {"train": len(split.train), "val": len(split.val), "test": len(split.test)},
             # Training only, on top of clips.train; voices, latents and scaling use the real
             # training split alone (so `latents` and `voices` can re-derive it from the data).

@@ -20,6 +20,7 @@ from training.data import (
     load_dataset,
     speaker_split,
     stratified_split,
+    take_split,
 )
 from training.models import BUILDERS, VAE, KLWarmUp, one_hot
 from training.widen import Widening, added_training
@@ -69,6 +70,8 @@ def split_data(data: Dataset, config: TrainConfig) -> Split:
         )
     if config.split == "stratified":
         return stratified_split(data.digits, seed=config.seed)
+    if config.split == "takes":
+        return take_split(data.takes, data.digits, config.test_takes, seed=config.seed)
     raise ValueError(f"unknown split {config.split!r}")
 
 

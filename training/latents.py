@@ -56,6 +56,7 @@ def training_split(bundle: Path, data: Path, cache_dir: Path) -> tuple[BundleMet
         layout=facts.get("dataset", "fsdd"),
         split=facts.get("split", "stratified"),
         test_speakers=tuple(facts.get("test_speakers") or ()),
+        test_takes=facts.get("test_takes") or TrainConfig.test_takes,
         seed=facts.get("seed", TrainConfig.seed),
         contract=meta.contract_params(),
         cache_dir=cache_dir,

@@ -1,13 +1,17 @@
 """Voices from a reference clip, and the voice a request names.
 
-A made voice is the upload's encoder z_mean as a latent *style*: per digit k its mean is
-the built-in voices' average mean for k plus the style, where the style is the upload's
-z_mean minus that average for the digit it said. The conditional encoder still moves
-digits apart in the latent space, so a "three"'s z_mean used as is for a "seven" puts the
-seven where sevens are never found; the offsets keep the voice's place relative to each
-digit (docs and figures: README, training/transfer.py). Its spread is a fraction of the
-built-in voices' (`voice_spread`), so the seed varies a rendition but not the voice, and
-its pitch is the upload's median YIN pitch.
+A made voice is anchored to the built-in voice nearest the upload in the latent space:
+the words' encoder z_mean against each voice's Gaussian for the digit said, by
+Mahalanobis distance under the voices' pooled covariance (their own covariances let a
+tight voice lose to a broad one it is not). Per digit k its mean is that voice's mean for
+k, plus `residual` times the upload's own offset from it. The conditional encoder moves
+digits apart in the latent space and a voice's place differs from digit to digit, so an
+upload's offset, taken from the digit it said, carries the speaker to other digits
+poorly: on FSDD references a speaker classifier heard the speaker in 0.63 of clips made
+with the offset from the voices' average (the previous way, `anchor="mean"`), 0.74
+anchored (README, training/transfer.py). Its spread is a fraction of the anchor's
+(`voice_spread`), so the seed varies a rendition but not the voice, and its pitch is the
+upload's median YIN pitch.
 """
 
 from __future__ import annotations
@@ -31,16 +35,18 @@ GAP_S, MIN_WORD_S, MARGIN_S = 0.2, 0.08, 0.05
 # Voiced time needed to take a pitch: a lone "voiced" frame is usually an edge artefact
 # (a DC step, a click), not a voice.
 MIN_VOICED_S = 0.05
+NEAREST, MEAN = "nearest", "mean"  # anchors: the nearest built-in voice, or their average
 
 
 @dataclass(frozen=True)
 class Heard:
-    """What the service heard in an upload."""
+    """What the service heard in an upload, and the built-in voice it is nearest."""
 
     digits: list[int]
     digit_given: bool
     f0_hz: float
     voiced_seconds: float
+    nearest: str | None = None
 
 
 def split_words(y: np.ndarray, rate: int, top_db: float = 30.0) -> list[np.ndarray]:
@@ -70,26 +76,35 @@ def split_words(y: np.ndarray, rate: int, top_db: float = 30.0) -> list[np.ndarr
 
 
 class VoiceBook:
-    """The built-in voices, and voices made from uploads under one signer."""
+    """The built-in voices, and voices made from uploads under one secret."""
 
     def __init__(
-        self, synth: Synthesizer, signer: VoiceSigner, spread: float, offsets: bool = True
+        self,
+        synth: Synthesizer,
+        secret: bytes,
+        spread: float,
+        residual: float = 0.0,
+        anchor: str = NEAREST,
     ) -> None:
-        """offsets=False takes the upload's z_mean as every digit's mean (measured against
-        offsets in training/transfer.py)."""
-        self.synth, self.signer = synth, signer
+        """anchor=MEAN with residual=1 is the previous way (measured in training/transfer.py)."""
+        if anchor not in (NEAREST, MEAN):
+            raise ValueError(f"anchor is {NEAREST!r} or {MEAN!r}, not {anchor!r}")
+        self.synth, self.spread, self.residual, self.anchor = synth, spread, residual, anchor
         self.builtin = {v.id: v for v in synth.voices}
+        self.order = list(synth.voices)
+        self.signer = VoiceSigner(secret, synth.model_id, synth.latent_dim, len(self.order))
         dim = synth.latent_dim
-        if synth.voices:
-            specs = synth.meta.voices
-            self.centres = np.mean([v.means for v in synth.voices], axis=0)
-            covs = [[v.latent[str(d)].cov for v in specs] for d in range(10)]
-            self.scales = np.stack([spread * latent_scale(np.mean(c, axis=0)) for c in covs])
-        else:  # a bundle without voices: its prior
-            self.centres = np.zeros((10, dim), np.float32)
-            self.scales = np.broadcast_to(spread * np.eye(dim, dtype=np.float32), (10, dim, dim))
-        if not offsets:
-            self.centres = np.zeros_like(self.centres)
+        if self.order:
+            self.means = np.stack([v.means for v in self.order])  # [voices, 10, D]
+            self.covs = np.array(
+                [[v.latent[str(d)].cov for d in range(10)] for v in synth.meta.voices],
+                dtype=np.float64,
+            )  # [voices, 10, D, D]
+            pooled = self.covs.mean(axis=0) + 1e-6 * np.eye(dim)
+            self.precision = np.linalg.inv(pooled)  # [10, D, D]
+        else:  # a bundle without voices: the prior, and the upload's z_mean as the style
+            self.means = np.zeros((0, 10, dim), np.float32)
+            self.covs = np.broadcast_to(np.eye(dim), (1, 10, dim, dim))
 
     def resolve(self, voice_id: str) -> Voice:
         """A built-in voice by id, or the voice a signed id carries; VoiceIdError else."""
@@ -101,14 +116,29 @@ class VoiceBook:
         return self.voice(voice_id, self.signer.verify(voice_id))
 
     def voice(self, voice_id: str, token: VoiceToken) -> Voice:
+        """The voice a token describes: its blend of built-in voices plus its style."""
+        weights = token.weights.astype(np.float64)
+        means = np.einsum("v,vkd->kd", weights, self.means) + token.style[None]
+        blend = weights / weights.sum() if weights.sum() > 0 else np.full(len(self.covs), 1.0)
+        covs = np.einsum("v,vkij->kij", blend / blend.sum(), self.covs)
         return Voice(
             id=voice_id,
             name="made from an upload",
             f0_hz=token.f0_hz,
             f0_spread=MADE_F0_SPREAD,
-            means=(self.centres + token.style[None]).astype(np.float32),
-            scales=np.asarray(self.scales, dtype=np.float32),
+            means=means.astype(np.float32),
+            scales=np.stack([self.spread * latent_scale(c) for c in covs]),
         )
+
+    def weights_for(self, z_mean: np.ndarray, digits: list[int]) -> np.ndarray:
+        """The anchor's weights over the built-in voices for words encoded at z_mean."""
+        if not self.order:
+            return np.zeros(0, np.float32)
+        if self.anchor == MEAN:
+            return np.full(len(self.order), 1.0 / len(self.order), np.float32)
+        gaps = z_mean[None] - self.means[:, digits]  # [voices, words, D]
+        distance = np.einsum("vwi,wij,vwj->v", gaps, self.precision[digits], gaps)
+        return np.eye(len(self.order), dtype=np.float32)[int(np.argmin(distance))]
 
     def make(self, waveform: np.ndarray, digit: int | None = None) -> tuple[str, Heard]:
         """A signed voice id from a clip of one or a few spoken digits at the contract's
@@ -130,7 +160,10 @@ class VoiceBook:
         else:
             raise InputError("this model has no classifier: say which digit (digit=0-9)")
         z_mean, _ = synth.encode(images, digits)
-        style = np.mean(z_mean - self.centres[digits], axis=0)
+        weights = self.weights_for(z_mean, digits)
+        anchor = np.einsum("v,vkd->kd", weights, self.means)[digits]
+        residual = self.residual if self.order else 1.0  # without voices, z_mean is the voice
+        style = residual * np.mean(z_mean - anchor, axis=0)
         tracks = [track(w, contract) for w in words]
         f0 = np.concatenate([t.f0[t.voiced] for t in tracks])
         seconds = f0.size * contract.hop_length / contract.sample_rate
@@ -140,5 +173,8 @@ class VoiceBook:
                 f"least {MIN_VOICED_S * 1000:.0f} ms of voiced speech is needed; speak a digit)"
             )
         f0_hz = float(np.median(f0))
-        voice_id = self.signer.sign(VoiceToken(f0_hz=f0_hz, style=style))
-        return voice_id, Heard(digits, digit is not None, f0_hz, seconds)
+        voice_id = self.signer.sign(VoiceToken(f0_hz=f0_hz, weights=weights, style=style))
+        nearest = None
+        if self.anchor == NEAREST and self.order:
+            nearest = self.order[int(np.argmax(weights))].id
+        return voice_id, Heard(digits, digit is not None, f0_hz, seconds, nearest)

@@ -24,7 +24,6 @@ from app.middleware import AccessMiddleware, BodyLimitMiddleware
 from app.pages import router as pages_router
 from app.routes import router
 from app.synth import Synthesizer
-from app.voice_ids import VoiceSigner
 from app.voice_routes import router as voices_router
 
 log = logging.getLogger("app")
@@ -82,8 +81,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await run_in_threadpool(synth.warm_up)
         metrics.worker_started()
         app.state.synth = synth
-        signer = VoiceSigner(voice_secret(settings), synth.model_id, synth.latent_dim)
-        app.state.voices = VoiceBook(synth, signer, settings.voice_spread)
+        app.state.voices = VoiceBook(
+            synth, voice_secret(settings), settings.voice_spread, settings.voice_residual
+        )
         app.state.capacity = Capacity(settings.max_concurrency, settings.max_queue)
         app.state.ready = True
         log.info("serving bundle %s (%s)", settings.bundle_path, synth.model_id)

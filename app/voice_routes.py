@@ -44,6 +44,10 @@ class MadeVoice(BaseModel):
     id: str = Field(description="signed, self-contained voice id: use as `voice` on /generate")
     model: str = Field(description="the model the id belongs to; other models refuse it")
     f0_hz: float = Field(description="the voice's pitch (Hz)")
+    nearest: str | None = Field(
+        description="the built-in voice it is anchored to: the one nearest the upload in the "
+        "model's latent space (null for a model without built-in voices)"
+    )
     heard: HeardOut
 
 
@@ -63,6 +67,7 @@ def _made(voice_id: str, model: str, heard: Heard) -> MadeVoice:
         id=voice_id,
         model=model,
         f0_hz=round(heard.f0_hz, 2),
+        nearest=heard.nearest,
         heard=HeardOut(
             digits=heard.digits,
             digit_from="given" if heard.digit_given else "classifier",
@@ -97,9 +102,9 @@ async def make_voice(
         ),  # fmt: skip
     ] = None,
 ) -> MadeVoice:
-    """A voice from a reference clip: its latent style (the encoder's z_mean about the
-    built-in voices' per-digit means) and its median pitch, as a signed id. Nothing is
-    stored: the id is the voice. An upload with no voiced frame is refused (422)."""
+    """A voice from a reference clip: the built-in voice nearest it in the latent space
+    (plus AUDIOVAE_VOICE_RESIDUAL of its own offset) at its median pitch, as a signed id.
+    Nothing is stored: the id is the voice. An upload with no voiced frame is refused (422)."""
     synth = _synth(request)
     settings: Settings = request.app.state.settings
     book: VoiceBook = request.app.state.voices

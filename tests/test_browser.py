@@ -439,11 +439,12 @@ def test_a_voice_made_from_an_upload_reads_a_typed_number(demo: Page, tmp_path: 
     before = len(demo.results())
     page.get_by_role("button", name="Make a voice from it").click()
     made = demo.wait_for_result(before)
-    assert made["kind"] == "voice" and made["id"].startswith("v1.")
+    assert made["kind"] == "voice" and made["id"].startswith("v2.")
     assert made["f0_hz"] == pytest.approx(200.0, rel=0.05)
     assert voices.input_value() == made["id"]  # chosen for what comes next
     assert "Your voice 1: ah.wav (200 Hz)" in page.locator("#voice option:checked").inner_text()
-    assert "Made “Your voice 1” from ah.wav" in page.locator("#rec-status").inner_text()
+    status = page.locator("#rec-status").inner_text()
+    assert "Made “Your voice 1” from ah.wav" in status and "nearest the built-in voice" in status
 
     page.get_by_label("Seed", exact=True).fill("12")
     before = len(demo.results())

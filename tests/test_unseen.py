@@ -16,7 +16,6 @@ from app.config import Settings
 from app.contract import fix_length, load_waveform
 from app.custom_voices import VoiceBook
 from app.synth import Synthesizer
-from app.voice_ids import VoiceSigner
 from tests.conftest import DEFAULT_BUNDLE, REPO
 from tests.factory import vowel, write
 from training import espeak
@@ -198,8 +197,7 @@ def test_shares_counts_where_each_speakers_clips_went():
 
 def test_transfer_keeps_whose_voice_each_clip_is_in(default_synth):
     synth, contract = default_synth, default_synth.contract
-    signer = VoiceSigner(b"test-secret-0123456789", synth.model_id, synth.latent_dim)
-    book = VoiceBook(synth, signer, Settings().voice_spread)
+    book = VoiceBook(synth, b"test-secret-0123456789", Settings().voice_spread)
     refs = [
         Reference(3, REPO, vowel(110.0, 0.5, contract.sample_rate), 110.0, "low"),
         Reference(5, REPO, vowel(200.0, 0.5, contract.sample_rate), 200.0, "high"),

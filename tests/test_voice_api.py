@@ -13,7 +13,7 @@ import pytest
 
 from app.contract import Contract, resample
 from app.pitch import track
-from app.voice_ids import VoiceSigner, VoiceToken
+from app.voice_ids import PREFIX, VoiceSigner, VoiceToken
 from tests.audio_checks import assert_problem, audio_bytes, read_audio
 from tests.conftest import DEFAULT_BUNDLE, Server
 from tests.factory import vowel
@@ -77,7 +77,8 @@ def test_the_built_in_voices_are_listed(one):
 
 
 def test_a_voice_made_from_a_synthetic_vowel_speaks_at_its_pitch(one, made):
-    assert made["id"].startswith("v1.") and len(made["id"]) < 120
+    assert made["id"].startswith(PREFIX) and len(made["id"]) < 120
+    assert made["nearest"] in {v["id"] for v in one.get("/v1/voices").json()["voices"]}
     assert made["model"] == one.get("/readyz").json()["model"]
     assert made["heard"]["digits"] == [3] and made["heard"]["digit_from"] == "given"
     assert made["f0_hz"] == pytest.approx(REFERENCE_HZ, rel=0.03)
@@ -104,6 +105,13 @@ def test_a_voice_in_every_form_of_request(one, made):
     assert whole.content == streamed.content and streamed.headers["x-voice"] == made["id"]
     single = one.post("/generate", params={"digit": 7, "voice": made["id"], "format": "flac"})
     assert single.status_code == 200 and single.headers["x-voice"] == made["id"]
+
+
+def test_a_training_speakers_recording_is_anchored_to_their_voice(one, fsdd):
+    path = fsdd / "recordings" / "4_jackson_2.wav"
+    response = one.post("/v1/voices", files={"file": (path.name, path.read_bytes())})
+    assert response.status_code == 201, response.text
+    assert response.json()["nearest"] == "jackson"
 
 
 def test_a_real_recording_gives_a_voice_at_its_speakers_pitch(one, fsdd):
@@ -143,10 +151,11 @@ def _flip(voice_id: str, at: int) -> str:
 def test_forged_altered_truncated_and_foreign_ids_are_refused(one, made):
     model = made["model"]
     latent = one.get("/v1/model").json()["model"]["latent_dim"]
-    voice = VoiceToken(f0_hz=150.0, style=np.zeros(latent, np.float32))
-    forged = VoiceSigner(b"a guessed secret, not the server's", model, latent).sign(voice)
-    foreign = VoiceSigner(SECRET.encode(), "other@0123456789ab", latent).sign(voice)
-    raw = base64.urlsafe_b64decode(made["id"][3:] + "==")
+    voices = len(one.get("/v1/voices").json()["voices"])
+    voice = VoiceToken(150.0, np.eye(voices, dtype=np.float32)[0], np.zeros(latent, np.float32))
+    forged = VoiceSigner(b"a guessed secret, not the server's", model, latent, voices).sign(voice)
+    foreign = VoiceSigner(SECRET.encode(), "other@0123456789ab", latent, voices).sign(voice)
+    raw = base64.urlsafe_b64decode(made["id"][len(PREFIX) :] + "==")
     cases = {
         "forged": (forged, "signature does not match"),
         "altered style": (_flip(made["id"], 40), "signature does not match"),
@@ -154,8 +163,12 @@ def test_forged_altered_truncated_and_foreign_ids_are_refused(one, made):
         "truncated": (made["id"][:-6], "wrong length"),
         "longer": (made["id"] + "AAAA", "wrong length"),
         "another model": (foreign, "another model"),
-        "not base64": ("v1.%%%%", "base64"),
-        "tag cut off": ("v1." + base64.urlsafe_b64encode(raw[:-16]).decode(), "wrong length"),
+        "not base64": (PREFIX + "%%%%", "base64"),
+        "tag cut off": (
+            PREFIX + base64.urlsafe_b64encode(raw[:-16]).decode().rstrip("="),
+            "wrong length",
+        ),
+        "an older server's": ("v1." + made["id"][len(PREFIX) :], "make the voice again"),
         "unknown built-in": ("robot", "no built-in voice 'robot'"),
     }
     for name, (voice_id, says) in cases.items():

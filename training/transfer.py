@@ -4,8 +4,9 @@
 
 Each of the speaker's first `per-digit` takes of every digit is a reference; a voice is made
 from it (app/custom_voices.py, in process) and the nine other digits are generated in that
-voice with the service's defaults. Reported, for the voice latent with the per-digit
-offsets (the service's) and without them (the upload's z_mean for every digit):
+voice with the service's defaults. Reported for each way of making the voice (WAYS: the
+service's, anchored to the nearest built-in voice, and the previous one, the upload's
+offset from the voices' average):
 - judge accuracy of the asked digits (models/judge; the speaker is one it never trained on),
   beside the judge's accuracy on the speaker's real clips and on seed-picked voices;
 - per reference, whether the median YIN pitch of its generated clips is within 20 % of the
@@ -14,7 +15,7 @@ offsets (the service's) and without them (the upload's z_mean for every digit):
     python -m training.transfer --data ../shared/data/fsdd --all-speakers
 
 takes the references from every FSDD speaker's held-out takes (0 to per-digit - 1, so 0-4)
-instead, makes the voices with the offsets only, and adds whether the transferred clips
+instead, and adds whether the transferred clips
 sound like their reference's speaker: the share a speaker classifier (training/speakers.py,
 fitted on takes 5-49) assigns to it, beside its share on the real references and on clips
 in seed-picked built-in voices (whose speakers the model trained on). Five of the six
@@ -34,17 +35,17 @@ import numpy as np
 
 from app.config import Settings
 from app.contract import fix_length, load_waveform
-from app.custom_voices import VoiceBook
+from app.custom_voices import MEAN, NEAREST, VoiceBook
 from app.pitch import track
 from app.synth import InputError, Synthesizer
-from app.voice_ids import VoiceSigner
-from training.data import list_clips
+from training.data import list_clips, load_dataset
 from training.metrics import Judge, features
-from training.speakers import HELD_OUT_TAKES
+from training.speakers import HELD_OUT_TAKES, SpeakerClassifier, fit_on_takes, shares
 
 log = logging.getLogger(__name__)
 PITCH_TOLERANCE = 0.2
-OFFSET_WAYS = (("with_offsets", True), ("without_offsets", False))
+# name -> (anchor, residual): the service's way and the previous one.
+WAYS = {"nearest": (NEAREST, Settings().voice_residual), "mean_offset": (MEAN, 1.0)}
 
 
 @dataclass(frozen=True)
@@ -153,25 +154,25 @@ def seed_voices(
 def speaker_figures(
     data: Path,
     synth: Synthesizer,
-    made: Made,
     seeded: tuple[np.ndarray, list[str]],
     held_out_takes: int,
     cache_dir: Path,
-) -> dict:
-    """The speaker classifier's verdicts: on the real references (its held-out takes), on
-    clips in seed-picked voices, and on the clips made in each reference's voice."""
-    from training.data import load_dataset
-    from training.speakers import fit_on_takes, shares
-
+) -> tuple[SpeakerClassifier, dict]:
+    """The speaker classifier fitted on takes from `held_out_takes` on, and its verdicts on
+    the real references (the takes below) and on clips in seed-picked voices."""
     dataset = load_dataset(data, "fsdd", synth.contract, cache_dir)
     classifier, real = fit_on_takes(dataset, synth.contract, held_out_takes)
-    return {
+    return classifier, {
         "classifier": "MFCC statistics below 4 kHz + RBF SVM (training/speakers.py)",
         "trained_on_takes": f"{held_out_takes}-49",
         "real_references": real,
         "seed_voices": shares(classifier.predict_waves(seeded[0]), seeded[1]),
-        "transferred": shares(classifier.predict_waves(np.concatenate(made.clips)), made.owners),
     }
+
+
+def speakers_heard(classifier: SpeakerClassifier, made: Made) -> dict:
+    """Whether clips made in each reference's voice sound like the reference's speaker."""
+    return shares(classifier.predict_waves(np.concatenate(made.clips)), made.owners)
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -200,7 +201,6 @@ def main(argv: list[str] | None = None) -> dict:
         if speaker not in judge.meta.get("test_speakers", []):
             log.warning("the judge may have trained on %s: accuracies are optimistic", speaker)
     refs = [r for sp in speakers for r in references(args.data, sp, args.per_digit, synth)]
-    signer = VoiceSigner(b"transfer-measurement", synth.model_id, synth.latent_dim)
     real = np.stack([fix_length(r.waveform, synth.contract.clip_samples) for r in refs])
     seed_accuracy, *seeded = seed_voices(synth, judge, settings, seeds=len(refs) // 10 or 1)
     report = {
@@ -215,17 +215,18 @@ def main(argv: list[str] | None = None) -> dict:
         "real_accuracy": accuracy(judge, real, [r.digit for r in refs], synth),
         "seed_voice_accuracy": seed_accuracy,
     }
-    # With every speaker, only the service's way (offsets): the comparison is theo's run.
-    ways = (("with_offsets", True),) if args.all_speakers else OFFSET_WAYS
-    for name, offsets in ways:
-        book = VoiceBook(synth, signer, settings.voice_spread, offsets=offsets)
-        report[name], made = transfer(synth, book, judge, refs, settings, args.seed)
-        report[name]["relative_accuracy"] = report[name]["accuracy"] / report["real_accuracy"]
-        log.info("%s: %s", name, report[name])
     if args.all_speakers:
         held_out_takes = max(HELD_OUT_TAKES, args.per_digit)  # references never trained on
-        report["speaker_id"] = speaker_figures(args.data, synth, made, tuple(seeded),
-                                               held_out_takes, args.cache_dir)  # fmt: skip
+        classifier, report["speaker_id"] = speaker_figures(
+            args.data, synth, tuple(seeded), held_out_takes, args.cache_dir
+        )
+    for name, (anchor, residual) in WAYS.items():
+        book = VoiceBook(synth, b"transfer-measurement", settings.voice_spread, residual, anchor)
+        report[name], made = transfer(synth, book, judge, refs, settings, args.seed)
+        report[name]["relative_accuracy"] = report[name]["accuracy"] / report["real_accuracy"]
+        if args.all_speakers:
+            report[name]["speaker_id"] = speakers_heard(classifier, made)
+        log.info("%s: %s", name, report[name])
     text = json.dumps(report, indent=2)
     print(text)
     if args.out:

@@ -719,7 +719,8 @@
       demo.results.push({ kind: "voice", id: made.id, f0_hz: made.f0_hz, heard: made.heard.digits.join("") });
       setStatus(
         recStatus,
-        `Made “Your voice ${n}” from ${file.name}: heard ${made.heard.digits.join(", ")} at ${hz} Hz. ` +
+        `Made “Your voice ${n}” from ${file.name}: heard ${made.heard.digits.join(", ")} at ${hz} Hz` +
+          (made.nearest ? `, nearest the built-in voice ${made.nearest}. ` : ". ") +
           "It is chosen under Voice above: type a number there and press Speak it."
       );
     } catch (err) {

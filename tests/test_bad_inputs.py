@@ -105,7 +105,8 @@ GENERATE_QUERIES: dict[str, tuple[str, int, str]] = {
     "gap_ms negative": ("digit=1&gap_ms=-5", 422, "gap_ms"),
     "unknown parameter": ("digit=1&speaker=robot", 422, "speaker"),
     "unknown voice": ("digit=1&voice=robot", 422, "no built-in voice 'robot'"),
-    "voice id not base64url": ("digit=1&voice=v1.%24%24", 422, "base64url"),
+    "voice id not base64url": ("digit=1&voice=v2.%24%24", 422, "base64url"),
+    "voice id of an older server": ("digit=1&voice=v1.AAAA", 422, "make the voice again"),
     "voice id too long": ("digit=1&voice=" + "v" * 300, 422, "voice"),
     "voice empty": ("digit=1&voice=", 422, "voice"),
 }

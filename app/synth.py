@@ -22,16 +22,15 @@ from app.bundle import DECODER_FILE, BundleMeta, read_meta
 from app.contract import (
     Contract,
     fix_length,
-    griffin_lim,
     image_to_magnitude,
     magnitude_to_waveform,
     peak_normalise,
-    stft,
     waveform_to_features,
 )
 from app.pitch import track
 from app.postfilter import sharpen as sharpen_frames
 from app.sessions import N_DIGITS, load_sessions
+from app.stft import griffin_lim, stft
 from app.vocoder import (
     GRIFFIN_LIM,
     SOURCE_FILTER,

@@ -13,8 +13,9 @@ import soundfile as sf
 
 from app.bundle import read_meta
 from app.config import Settings
-from app.contract import fix_length, load_waveform
+from app.contract import fix_length
 from app.custom_voices import VoiceBook
+from app.decoding import load_waveform
 from app.synth import Synthesizer
 from app.voice_ids import VoiceSigner
 from tests.conftest import DEFAULT_BUNDLE, REPO

@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from app.config import Settings
-from app.contract import Contract, fix_length, load_waveform
+from app.contract import Contract, fix_length
+from app.decoding import load_waveform
 from app.synth import Synthesizer
 from training.data import list_clips
 from training.metrics import Judge, features

@@ -1,5 +1,5 @@
-"""Synthesis: sampling in a voice, the bundle's ONNX models (app/sessions.py), and the one
-inversion stage (the post-filter, then the source-filter vocoder or Griffin-Lim).
+"""Synthesis: sampling in a voice, the bundle's ONNX models (app/sessions.py), the one
+inversion stage (app/inversion.py) and sequences read out as one waveform (app/sequences.py).
 
 All methods are CPU-bound and synchronous; the web layer runs them off the event loop. A
 conditional model's classifier.onnx infers the digit of an upload when the client does
@@ -12,34 +12,24 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
 
 from app.bundle import DECODER_FILE, BundleMeta, read_meta
-from app.contract import (
-    Contract,
-    fix_length,
-    image_to_magnitude,
-    magnitude_to_waveform,
-    peak_normalise,
-    waveform_to_features,
-)
+from app.contract import Contract, image_to_magnitude, peak_normalise, waveform_to_features
+from app.inversion import Inverter
 from app.pitch import track
-from app.postfilter import sharpen as sharpen_frames
+from app.sequences import read_out, silence
 from app.sessions import N_DIGITS, load_sessions
-from app.stft import griffin_lim, stft
 from app.vocoder import (
     GRIFFIN_LIM,
     SOURCE_FILTER,
     Excitation,
     Harmonics,
-    envelope_at,
     fill_unvoiced,
     fine_structure,
-    render,
 )
 from app.voices import Mixture, SourceModel, Speaker, Voice, draw_speaker
 
@@ -56,18 +46,6 @@ class InputError(ValueError):
 
 def one_hot(digits: list[int] | np.ndarray) -> np.ndarray:
     return np.eye(N_DIGITS, dtype=np.float32)[np.asarray(digits, dtype=np.int64)]
-
-
-def trim_silence(
-    y: np.ndarray, top_db: float = 40.0, frame: int = 512, hop: int = 128
-) -> np.ndarray:
-    """Drop leading and trailing frames quieter than `top_db` below the clip's loudest."""
-    if len(y) < frame:
-        return y
-    frames = np.lib.stride_tricks.sliding_window_view(y, frame)[::hop]
-    rms = np.sqrt(np.mean(frames**2, axis=1) + 1e-12)
-    loud = np.flatnonzero(20 * np.log10(rms / rms.max()) > -top_db)
-    return y[loud[0] * hop : min(len(y), loud[-1] * hop + frame)]
 
 
 class Synthesizer:
@@ -90,12 +68,12 @@ class Synthesizer:
         self._latent = {int(d): Mixture(m) for d, m in self.meta.latent.items()}
         self.voices = [Voice.from_spec(v) for v in self.meta.voices]
         self.source = SourceModel(self.meta.vocoder) if self.meta.vocoder else None
-        # Griffin-Lim's synthesis hop: the contract's 50 % overlap is too little redundancy
-        # to find a coherent phase (DESIGN.md); a smaller hop, magnitudes interpolated in dB,
-        # keeps a voice. None: the contract's hop (the study's inversion).
-        self.gl_hop = gl_hop or self.contract.hop_length
-        if self.gl_hop > self.contract.n_fft // 2:
-            raise ValueError(f"gl_hop {self.gl_hop}: at most half the contract's n_fft")
+        self.inverter = Inverter(self.contract, self.source, gl_hop)
+
+    @property
+    def gl_hop(self) -> int:
+        """Griffin-Lim's synthesis hop (the contract's unless one was given)."""
+        return self.inverter.gl_hop
 
     @property
     def model_id(self) -> str:
@@ -187,44 +165,15 @@ class Synthesizer:
         sharpen: float = 1.0,
         source: Excitation | Harmonics | np.ndarray | None = None,
     ) -> np.ndarray:
-        """VAE magnitudes [bins, frames] -> a waveform: the post-filter, then the vocoder.
-        `source` is the source-filter's excitation, a clip's harmonics for Griffin-Lim at
-        their hop, or a complex source spectrum at the contract's hop (an upload's own phase
-        and harmonics) to lay the magnitudes on. Every path to audio goes through here."""
+        """VAE magnitudes [bins, frames] -> a waveform: `Inverter.invert` (the post-filter,
+        then the vocoder), timed as the "inversion" stage. Every path to audio goes through
+        here."""
         with self._stage("inversion"):
-            envelope = sharpen_frames(magnitude, sharpen)
-            if isinstance(source, np.ndarray):
-                return magnitude_to_waveform(envelope, self.contract, source)
-            if vocoder == SOURCE_FILTER and source is not None:
-                spec = self.source.spec
-                return render(envelope, source, self.contract, rng, spec.hop_length,
-                              spec.voiced_max_hz)  # fmt: skip
-            harmonics = source if isinstance(source, Harmonics) else None
-            return self._griffin_lim(envelope, rng, gl_iters, harmonics)
-
-    def _griffin_lim(
-        self,
-        envelope: np.ndarray,
-        rng: np.random.Generator,
-        gl_iters: int,
-        harmonics: Harmonics | None,
-    ) -> np.ndarray:
-        """Griffin-Lim at `gl_hop` (harmonics' own hop when given), the envelope
-        interpolated to it in dB and the harmonics laid under it."""
-        if harmonics is None and self.gl_hop == self.contract.hop_length:
-            return magnitude_to_waveform(envelope, self.contract, None, gl_iters, rng)
-        hop = self.gl_hop if harmonics is None else harmonics.hop
-        target = envelope_at(envelope, self.contract, hop)
-        if harmonics is not None:
-            target = target * harmonics.magnitude
-        fine = replace(self.contract, hop_length=hop)
-        return griffin_lim(target, fine, self.contract.clip_samples, gl_iters, rng=rng)
+            return self.inverter.invert(magnitude, rng, vocoder, gl_iters, sharpen, source)
 
     def harmonics_of(self, waveform: np.ndarray) -> Harmonics:
         """A clip's harmonics over its own envelope at Griffin-Lim's hop."""
-        fine = replace(self.contract, hop_length=self.gl_hop)
-        own = np.abs(stft(fix_length(waveform, self.contract.clip_samples), fine))
-        return Harmonics(fine_structure(own), self.gl_hop)
+        return self.inverter.harmonics_of(waveform)
 
     def render_digit(
         self,
@@ -300,15 +249,9 @@ class Synthesizer:
         a single digit is the contract's full clip; a sequence is each digit trimmed of its
         silence, with a `gap_ms` silence piece between digits. Lazy: a consumer that stops
         early (a client that hung up) spends no CPU on the digits after."""
-        gap = np.zeros(int(round(gap_ms * self.contract.sample_rate / 1000)), np.float32)
+        gap = silence(gap_ms, self.contract.sample_rate)
         made = self.clips(digits, seed, temperature, gl_iters, sharpen, vocoder, voice)
-        if len(digits) == 1:
-            yield next(made)
-            return
-        for i, clip in enumerate(made):
-            if i:
-                yield gap
-            yield trim_silence(clip)
+        yield from read_out(made, len(digits), gap)
 
     def speak(
         self,

@@ -1,5 +1,6 @@
-"""Synthesis: sampling in a voice, the bundle's ONNX models (app/sessions.py), the one
-inversion stage (app/inversion.py) and sequences read out as one waveform (app/sequences.py).
+"""Synthesis on one bundle's model (app/model.py): new clips sampled in a voice, sequences
+read out as one waveform (app/sequences.py) and uploads reconstructed, all through the one
+inversion stage (app/inversion.py).
 
 All methods are CPU-bound and synchronous; the web layer runs them off the event loop. A
 conditional model's classifier.onnx infers the digit of an upload when the client does
@@ -9,20 +10,16 @@ not name one.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
 
-from app.bundle import DECODER_FILE, BundleMeta, read_meta
-from app.contract import Contract, image_to_magnitude, peak_normalise, waveform_to_features
+from app.contract import image_to_magnitude, peak_normalise, waveform_to_features
 from app.inversion import Inverter
+from app.model import BundleModel
 from app.pitch import track
 from app.sequences import read_out, silence
-from app.sessions import N_DIGITS, load_sessions
 from app.vocoder import (
     GRIFFIN_LIM,
     SOURCE_FILTER,
@@ -31,7 +28,7 @@ from app.vocoder import (
     fill_unvoiced,
     fine_structure,
 )
-from app.voices import Mixture, SourceModel, Speaker, Voice, draw_speaker
+from app.voices import SourceModel, Speaker, Voice, draw_speaker
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +41,8 @@ class InputError(ValueError):
     """The client's audio cannot be used (silent, not finite, ...); maps to a 4xx."""
 
 
-def one_hot(digits: list[int] | np.ndarray) -> np.ndarray:
-    return np.eye(N_DIGITS, dtype=np.float32)[np.asarray(digits, dtype=np.int64)]
-
-
-class Synthesizer:
-    """Loads and verifies one bundle; generates and reconstructs waveforms."""
+class Synthesizer(BundleModel):
+    """Loads and verifies one bundle (`BundleModel`); generates and reconstructs waveforms."""
 
     def __init__(
         self,
@@ -58,14 +51,7 @@ class Synthesizer:
         observe: Callable[[str, float], None] | None = None,
         gl_hop: int | None = None,
     ) -> None:
-        self.folder = folder
-        self.observe = observe or (lambda stage, seconds: None)  # stage timings, e.g. metrics
-        self.meta: BundleMeta = read_meta(folder)
-        self.contract: Contract = self.meta.contract_params()
-        self.latent_dim = self.meta.model.latent_dim
-        self.conditional = self.meta.model.conditional
-        self.decoder, self.encoder, self.classifier = load_sessions(folder, self.meta, threads)
-        self._latent = {int(d): Mixture(m) for d, m in self.meta.latent.items()}
+        super().__init__(folder, threads, observe)
         self.voices = [Voice.from_spec(v) for v in self.meta.voices]
         self.source = SourceModel(self.meta.vocoder) if self.meta.vocoder else None
         self.inverter = Inverter(self.contract, self.source, gl_hop)
@@ -75,18 +61,6 @@ class Synthesizer:
         """Griffin-Lim's synthesis hop (the contract's unless one was given)."""
         return self.inverter.gl_hop
 
-    @property
-    def model_id(self) -> str:
-        return f"{self.meta.name}@{self.meta.files[DECODER_FILE].sha256[:12]}"
-
-    @contextmanager
-    def _stage(self, name: str) -> Iterator[None]:
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.observe(name, time.perf_counter() - start)
-
     def warm_up(self) -> None:
         """Run every path once so the first request does not pay for lazy initialisation."""
         digit = 0 if self.conditional else None
@@ -94,53 +68,6 @@ class Synthesizer:
         for vocoder in (GRIFFIN_LIM, SOURCE_FILTER) if self.source else (GRIFFIN_LIM,):
             self.generate([0], seed=0, gl_iters=2, vocoder=vocoder)
             self.reconstruct(silence_free, gl_iters=2, digit=digit, vocoder=vocoder)
-
-    def _feed(self, session: ort.InferenceSession, first: np.ndarray, digits) -> dict:
-        inputs = session.get_inputs()
-        feed = {inputs[0].name: first}
-        if self.conditional:
-            feed[inputs[1].name] = one_hot(digits)
-        return feed
-
-    def decode(self, z: np.ndarray, digits: list[int] | None = None) -> np.ndarray:
-        with self._stage("decode"):
-            (images,) = self.decoder.run(None, self._feed(self.decoder, z, digits))
-        return images
-
-    def encode(self, images: np.ndarray, digits: list[int] | None = None):
-        with self._stage("encode"):
-            z_mean, z_log_var = self.encoder.run(None, self._feed(self.encoder, images, digits))
-        return z_mean, z_log_var
-
-    def classify(self, images: np.ndarray) -> np.ndarray:
-        """Digit logits [N, 10] from the bundle's classifier."""
-        if self.classifier is None:
-            raise RuntimeError("this bundle has no classifier")
-        (logits,) = self.classifier.run(None, {self.classifier.get_inputs()[0].name: images})
-        return logits
-
-    def sample_latents(
-        self, digits: list[int], rng: np.random.Generator, temperature: float
-    ) -> np.ndarray:
-        """z for each digit, from the mixture fitted to that digit's training encodings:
-        a component by weight, then its Gaussian with the spread scaled by temperature
-        (0 = the component's mean). A conditional bundle without one samples N(0, I)."""
-        eps = rng.standard_normal((len(digits), self.latent_dim)).astype(np.float32)
-        if not self._latent:
-            return temperature * eps
-        mixtures = [self._latent[d] for d in digits]
-        picks = [m.pick(u) for m, u in zip(mixtures, rng.random(len(digits)), strict=True)]
-        means = np.stack([m.means[k] for m, k in zip(mixtures, picks, strict=True)])
-        scales = np.stack([m.scales[k] for m, k in zip(mixtures, picks, strict=True)])
-        return (means + temperature * np.einsum("nij,nj->ni", scales, eps)).astype(np.float32)
-
-    def unscale(self, images: np.ndarray, digits: list[int]) -> np.ndarray:
-        """Decoded [0, 1] images [N, bins, frames] -> linear magnitudes, with each digit's
-        dB range from the bundle."""
-        scales = [self.meta.scaling[str(d)] for d in digits]
-        db_min = np.array([s.db_min for s in scales], np.float32)[:, None, None]
-        db_max = np.array([s.db_max for s in scales], np.float32)[:, None, None]
-        return image_to_magnitude(images, db_min, db_max)
 
     def vocoder_for(self, requested: str | None) -> str:
         """The vocoder a request gets: the one asked for, else the best the bundle has."""

@@ -148,6 +148,28 @@ def test_theo_is_heard_and_named_as_the_real_speaker(fsdd, default_synth):
     assert theo["originals"]["judge"] >= 0.7 and theo["digit_inference"] >= 0.7
 
 
+def test_renditions_already_made_are_measured_not_remade(fsdd, default_synth, monkeypatch):
+    from training.metrics import Judge
+    from training.reconstruction import ReconstructAt, reconstructions
+
+    synth, judge = default_synth, Judge(JUDGE)
+    held = load_set(fsdd, ["theo"], synth.contract, takes=1)
+    fresh = measure_unseen(synth, judge, {"theo": held}, gl_iters=4)
+    at = ReconstructAt(seed=0, gl_iters=4, sharpen=Settings().sharpen)
+    made = reconstructions(synth, held.waves, "vocoder", at)  # as training evaluate does
+    calls, real = [], Synthesizer.reconstruct
+
+    def counted(self, *args):
+        calls.append(args)
+        return real(self, *args)
+
+    monkeypatch.setattr(Synthesizer, "reconstruct", counted)
+    shared = measure_unseen(synth, judge, {"theo": held}, gl_iters=4,
+                            made={"theo": {"vocoder": made}})  # fmt: skip
+    assert shared == fresh
+    assert len(calls) == len(held) * (len(shared["sets"]["theo"]["renditions"]) - 1)
+
+
 # ---------------------------------------------------------------- speakers
 
 

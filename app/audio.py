@@ -6,14 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.contract import (
-    AudioDecodeError,
-    Contract,
-    audio_info,
-    decode_audio,
-    resample,
-    to_mono,
-)
+from app.contract import Contract
+from app.decoding import AudioDecodeError, audio_info, decode_audio, resample, to_mono
 from app.formats import AudioWriter, output_rate
 
 MIN_RATE, MAX_RATE = 1_000, 384_000

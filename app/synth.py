@@ -1,5 +1,6 @@
-"""Synthesis: sampling in a voice, the bundle's ONNX models (app/sessions.py), and the one
-inversion stage (the post-filter, then the source-filter vocoder or Griffin-Lim).
+"""Synthesis on one bundle's model (app/model.py): new clips sampled in a voice, sequences
+read out as one waveform (app/sequences.py) and uploads reconstructed, all through the one
+inversion stage (app/inversion.py).
 
 All methods are CPU-bound and synchronous; the web layer runs them off the event loop. A
 conditional model's classifier.onnx infers the digit of an upload when the client does
@@ -9,40 +10,25 @@ not name one.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
 
-from app.bundle import DECODER_FILE, BundleMeta, read_meta
-from app.contract import (
-    Contract,
-    fix_length,
-    griffin_lim,
-    image_to_magnitude,
-    magnitude_to_waveform,
-    peak_normalise,
-    stft,
-    waveform_to_features,
-)
+from app.contract import image_to_magnitude, peak_normalise, waveform_to_features
+from app.inversion import Inverter
+from app.model import BundleModel
 from app.pitch import track
-from app.postfilter import sharpen as sharpen_frames
-from app.sessions import N_DIGITS, load_sessions
+from app.sequences import read_out, silence
 from app.vocoder import (
     GRIFFIN_LIM,
     SOURCE_FILTER,
     Excitation,
     Harmonics,
-    envelope_at,
     fill_unvoiced,
     fine_structure,
-    render,
 )
-from app.voices import Mixture, SourceModel, Speaker, Voice, draw_speaker
+from app.voices import SourceModel, Speaker, Voice, draw_speaker
 
 log = logging.getLogger(__name__)
 
@@ -55,24 +41,8 @@ class InputError(ValueError):
     """The client's audio cannot be used (silent, not finite, ...); maps to a 4xx."""
 
 
-def one_hot(digits: list[int] | np.ndarray) -> np.ndarray:
-    return np.eye(N_DIGITS, dtype=np.float32)[np.asarray(digits, dtype=np.int64)]
-
-
-def trim_silence(
-    y: np.ndarray, top_db: float = 40.0, frame: int = 512, hop: int = 128
-) -> np.ndarray:
-    """Drop leading and trailing frames quieter than `top_db` below the clip's loudest."""
-    if len(y) < frame:
-        return y
-    frames = np.lib.stride_tricks.sliding_window_view(y, frame)[::hop]
-    rms = np.sqrt(np.mean(frames**2, axis=1) + 1e-12)
-    loud = np.flatnonzero(20 * np.log10(rms / rms.max()) > -top_db)
-    return y[loud[0] * hop : min(len(y), loud[-1] * hop + frame)]
-
-
-class Synthesizer:
-    """Loads and verifies one bundle; generates and reconstructs waveforms."""
+class Synthesizer(BundleModel):
+    """Loads and verifies one bundle (`BundleModel`); generates and reconstructs waveforms."""
 
     def __init__(
         self,
@@ -81,34 +51,15 @@ class Synthesizer:
         observe: Callable[[str, float], None] | None = None,
         gl_hop: int | None = None,
     ) -> None:
-        self.folder = folder
-        self.observe = observe or (lambda stage, seconds: None)  # stage timings, e.g. metrics
-        self.meta: BundleMeta = read_meta(folder)
-        self.contract: Contract = self.meta.contract_params()
-        self.latent_dim = self.meta.model.latent_dim
-        self.conditional = self.meta.model.conditional
-        self.decoder, self.encoder, self.classifier = load_sessions(folder, self.meta, threads)
-        self._latent = {int(d): Mixture(m) for d, m in self.meta.latent.items()}
+        super().__init__(folder, threads, observe)
         self.voices = [Voice.from_spec(v) for v in self.meta.voices]
         self.source = SourceModel(self.meta.vocoder) if self.meta.vocoder else None
-        # Griffin-Lim's synthesis hop: the contract's 50 % overlap is too little redundancy
-        # to find a coherent phase (DESIGN.md); a smaller hop, magnitudes interpolated in dB,
-        # keeps a voice. None: the contract's hop (the study's inversion).
-        self.gl_hop = gl_hop or self.contract.hop_length
-        if self.gl_hop > self.contract.n_fft // 2:
-            raise ValueError(f"gl_hop {self.gl_hop}: at most half the contract's n_fft")
+        self.inverter = Inverter(self.contract, self.source, gl_hop)
 
     @property
-    def model_id(self) -> str:
-        return f"{self.meta.name}@{self.meta.files[DECODER_FILE].sha256[:12]}"
-
-    @contextmanager
-    def _stage(self, name: str) -> Iterator[None]:
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.observe(name, time.perf_counter() - start)
+    def gl_hop(self) -> int:
+        """Griffin-Lim's synthesis hop (the contract's unless one was given)."""
+        return self.inverter.gl_hop
 
     def warm_up(self) -> None:
         """Run every path once so the first request does not pay for lazy initialisation."""
@@ -117,53 +68,6 @@ class Synthesizer:
         for vocoder in (GRIFFIN_LIM, SOURCE_FILTER) if self.source else (GRIFFIN_LIM,):
             self.generate([0], seed=0, gl_iters=2, vocoder=vocoder)
             self.reconstruct(silence_free, gl_iters=2, digit=digit, vocoder=vocoder)
-
-    def _feed(self, session: ort.InferenceSession, first: np.ndarray, digits) -> dict:
-        inputs = session.get_inputs()
-        feed = {inputs[0].name: first}
-        if self.conditional:
-            feed[inputs[1].name] = one_hot(digits)
-        return feed
-
-    def decode(self, z: np.ndarray, digits: list[int] | None = None) -> np.ndarray:
-        with self._stage("decode"):
-            (images,) = self.decoder.run(None, self._feed(self.decoder, z, digits))
-        return images
-
-    def encode(self, images: np.ndarray, digits: list[int] | None = None):
-        with self._stage("encode"):
-            z_mean, z_log_var = self.encoder.run(None, self._feed(self.encoder, images, digits))
-        return z_mean, z_log_var
-
-    def classify(self, images: np.ndarray) -> np.ndarray:
-        """Digit logits [N, 10] from the bundle's classifier."""
-        if self.classifier is None:
-            raise RuntimeError("this bundle has no classifier")
-        (logits,) = self.classifier.run(None, {self.classifier.get_inputs()[0].name: images})
-        return logits
-
-    def sample_latents(
-        self, digits: list[int], rng: np.random.Generator, temperature: float
-    ) -> np.ndarray:
-        """z for each digit, from the mixture fitted to that digit's training encodings:
-        a component by weight, then its Gaussian with the spread scaled by temperature
-        (0 = the component's mean). A conditional bundle without one samples N(0, I)."""
-        eps = rng.standard_normal((len(digits), self.latent_dim)).astype(np.float32)
-        if not self._latent:
-            return temperature * eps
-        mixtures = [self._latent[d] for d in digits]
-        picks = [m.pick(u) for m, u in zip(mixtures, rng.random(len(digits)), strict=True)]
-        means = np.stack([m.means[k] for m, k in zip(mixtures, picks, strict=True)])
-        scales = np.stack([m.scales[k] for m, k in zip(mixtures, picks, strict=True)])
-        return (means + temperature * np.einsum("nij,nj->ni", scales, eps)).astype(np.float32)
-
-    def unscale(self, images: np.ndarray, digits: list[int]) -> np.ndarray:
-        """Decoded [0, 1] images [N, bins, frames] -> linear magnitudes, with each digit's
-        dB range from the bundle."""
-        scales = [self.meta.scaling[str(d)] for d in digits]
-        db_min = np.array([s.db_min for s in scales], np.float32)[:, None, None]
-        db_max = np.array([s.db_max for s in scales], np.float32)[:, None, None]
-        return image_to_magnitude(images, db_min, db_max)
 
     def vocoder_for(self, requested: str | None) -> str:
         """The vocoder a request gets: the one asked for, else the best the bundle has."""
@@ -188,44 +92,15 @@ class Synthesizer:
         sharpen: float = 1.0,
         source: Excitation | Harmonics | np.ndarray | None = None,
     ) -> np.ndarray:
-        """VAE magnitudes [bins, frames] -> a waveform: the post-filter, then the vocoder.
-        `source` is the source-filter's excitation, a clip's harmonics for Griffin-Lim at
-        their hop, or a complex source spectrum at the contract's hop (an upload's own phase
-        and harmonics) to lay the magnitudes on. Every path to audio goes through here."""
+        """VAE magnitudes [bins, frames] -> a waveform: `Inverter.invert` (the post-filter,
+        then the vocoder), timed as the "inversion" stage. Every path to audio goes through
+        here."""
         with self._stage("inversion"):
-            envelope = sharpen_frames(magnitude, sharpen)
-            if isinstance(source, np.ndarray):
-                return magnitude_to_waveform(envelope, self.contract, source)
-            if vocoder == SOURCE_FILTER and source is not None:
-                spec = self.source.spec
-                return render(envelope, source, self.contract, rng, spec.hop_length,
-                              spec.voiced_max_hz)  # fmt: skip
-            harmonics = source if isinstance(source, Harmonics) else None
-            return self._griffin_lim(envelope, rng, gl_iters, harmonics)
-
-    def _griffin_lim(
-        self,
-        envelope: np.ndarray,
-        rng: np.random.Generator,
-        gl_iters: int,
-        harmonics: Harmonics | None,
-    ) -> np.ndarray:
-        """Griffin-Lim at `gl_hop` (harmonics' own hop when given), the envelope
-        interpolated to it in dB and the harmonics laid under it."""
-        if harmonics is None and self.gl_hop == self.contract.hop_length:
-            return magnitude_to_waveform(envelope, self.contract, None, gl_iters, rng)
-        hop = self.gl_hop if harmonics is None else harmonics.hop
-        target = envelope_at(envelope, self.contract, hop)
-        if harmonics is not None:
-            target = target * harmonics.magnitude
-        fine = replace(self.contract, hop_length=hop)
-        return griffin_lim(target, fine, self.contract.clip_samples, gl_iters, rng=rng)
+            return self.inverter.invert(magnitude, rng, vocoder, gl_iters, sharpen, source)
 
     def harmonics_of(self, waveform: np.ndarray) -> Harmonics:
         """A clip's harmonics over its own envelope at Griffin-Lim's hop."""
-        fine = replace(self.contract, hop_length=self.gl_hop)
-        own = np.abs(stft(fix_length(waveform, self.contract.clip_samples), fine))
-        return Harmonics(fine_structure(own), self.gl_hop)
+        return self.inverter.harmonics_of(waveform)
 
     def render_digit(
         self,
@@ -301,15 +176,9 @@ class Synthesizer:
         a single digit is the contract's full clip; a sequence is each digit trimmed of its
         silence, with a `gap_ms` silence piece between digits. Lazy: a consumer that stops
         early (a client that hung up) spends no CPU on the digits after."""
-        gap = np.zeros(int(round(gap_ms * self.contract.sample_rate / 1000)), np.float32)
+        gap = silence(gap_ms, self.contract.sample_rate)
         made = self.clips(digits, seed, temperature, gl_iters, sharpen, vocoder, voice)
-        if len(digits) == 1:
-            yield next(made)
-            return
-        for i, clip in enumerate(made):
-            if i:
-                yield gap
-            yield trim_silence(clip)
+        yield from read_out(made, len(digits), gap)
 
     def speak(
         self,

@@ -18,7 +18,8 @@ from typing import Literal
 
 import numpy as np
 
-from app.contract import Contract, istft, stft
+from app.contract import Contract
+from app.stft import istft, stft
 
 # The two ways from magnitudes to sound: this module's, and the study's Griffin-Lim.
 Vocoder = Literal["source-filter", "griffinlim"]

@@ -1,4 +1,5 @@
-"""The feature contract: the study's pipeline, checked against librosa itself."""
+"""The feature contract and its building blocks (app/decoding.py, app/stft.py): the study's
+pipeline, checked against librosa itself."""
 
 from __future__ import annotations
 
@@ -8,14 +9,16 @@ import pytest
 
 from app import contract as fc
 from app.audio import upload_to_waveform
-from app.contract import Contract, resample, unscale, waveform_to_features
+from app.contract import Contract, unscale, waveform_to_features
+from app.decoding import load_waveform, resample
+from app.stft import griffin_lim, istft, stft
 from tests.factory import digit_clip, tone, write
 
 C = Contract()
 
 
 def spectral_convergence(magnitude: np.ndarray, waveform: np.ndarray) -> float:
-    rebuilt = np.abs(fc.stft(waveform, C))
+    rebuilt = np.abs(stft(waveform, C))
     return float(np.linalg.norm(rebuilt - magnitude) / np.linalg.norm(magnitude))
 
 
@@ -53,7 +56,7 @@ def test_pad_appends_zeros_at_end():
 
 def test_stft_and_db_equal_librosa():
     y = fc.fix_length(digit_clip(4, 1, C.sample_rate), C.clip_samples)
-    ours = fc.stft(y, C)
+    ours = stft(y, C)
     theirs = librosa.stft(y, n_fft=C.n_fft, hop_length=C.hop_length)
     np.testing.assert_allclose(ours, theirs, atol=1e-4)
     magnitude = np.abs(theirs)
@@ -63,7 +66,7 @@ def test_stft_and_db_equal_librosa():
         atol=1e-3,
     )
     np.testing.assert_allclose(
-        fc.istft(ours, C, C.clip_samples),
+        istft(ours, C, C.clip_samples),
         librosa.istft(theirs, n_fft=C.n_fft, hop_length=C.hop_length, length=C.clip_samples),
         atol=1e-5,
     )
@@ -73,15 +76,15 @@ def test_load_equals_librosa_load(tmp_path):
     left = digit_clip(2, 0, 8_000)
     stereo = np.stack([left, 0.3 * tone(700.0, len(left) / 8_000, 8_000)], axis=1)
     path = write(tmp_path / "stereo.wav", stereo, 8_000)
-    ours = fc.load_waveform(path, C)
+    ours = load_waveform(path, C)
     theirs, _ = librosa.load(path, sr=C.sample_rate)
     np.testing.assert_allclose(ours, theirs, atol=1e-6)
 
 
 def test_griffin_lim_matches_librosa_quality():
     y = fc.fix_length(digit_clip(7, 2, C.sample_rate), C.clip_samples)
-    magnitude = np.abs(fc.stft(y, C))
-    ours = fc.griffin_lim(magnitude, C, C.clip_samples, n_iter=32, rng=np.random.default_rng(0))
+    magnitude = np.abs(stft(y, C))
+    ours = griffin_lim(magnitude, C, C.clip_samples, n_iter=32, rng=np.random.default_rng(0))
     theirs = librosa.griffinlim(
         magnitude,
         n_iter=32,
@@ -99,9 +102,9 @@ def test_griffin_lim_matches_librosa_quality():
 
 
 def test_griffin_lim_is_seeded():
-    magnitude = np.abs(fc.stft(fc.fix_length(digit_clip(1, 0, C.sample_rate), C.clip_samples), C))
+    magnitude = np.abs(stft(fc.fix_length(digit_clip(1, 0, C.sample_rate), C.clip_samples), C))
     a, b, c = (
-        fc.griffin_lim(magnitude, C, C.clip_samples, 4, rng=np.random.default_rng(s))
+        griffin_lim(magnitude, C, C.clip_samples, 4, rng=np.random.default_rng(s))
         for s in (5, 5, 6)
     )
     np.testing.assert_array_equal(a, b)

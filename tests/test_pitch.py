@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.contract import Contract, fix_length, load_waveform
+from app.contract import Contract, fix_length
+from app.decoding import load_waveform
 from app.pitch import track
 from app.vocoder import pulse_train
 

@@ -14,7 +14,8 @@ import soundfile as sf
 from app.bundle import CLASSIFIER_FILE, DECODER_FILE, ENCODER_FILE, read_meta
 from app.config import Settings
 from app.contract import Contract
-from app.synth import Synthesizer, one_hot
+from app.model import one_hot
+from app.synth import Synthesizer
 from tests.conftest import Server
 from tests.factory import digit_clip, make_fsdd_tree
 from training.classifier import (

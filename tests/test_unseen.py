@@ -13,8 +13,9 @@ import soundfile as sf
 
 from app.bundle import read_meta
 from app.config import Settings
-from app.contract import fix_length, load_waveform
+from app.contract import fix_length
 from app.custom_voices import VoiceBook
+from app.decoding import load_waveform
 from app.synth import Synthesizer
 from tests.conftest import DEFAULT_BUNDLE, REPO
 from tests.factory import vowel, write
@@ -144,6 +145,28 @@ def test_theo_is_heard_and_named_as_the_real_speaker(fsdd, default_synth):
     assert theo["clips"] == 20 and theo["originals"]["second_opinion"] is None
     # The judge hears 0.92 of all theo's clips; the bundle's classifier names them as well.
     assert theo["originals"]["judge"] >= 0.7 and theo["digit_inference"] >= 0.7
+
+
+def test_renditions_already_made_are_measured_not_remade(fsdd, default_synth, monkeypatch):
+    from training.metrics import Judge
+    from training.reconstruction import ReconstructAt, reconstructions
+
+    synth, judge = default_synth, Judge(JUDGE)
+    held = load_set(fsdd, ["theo"], synth.contract, takes=1)
+    fresh = measure_unseen(synth, judge, {"theo": held}, gl_iters=4)
+    at = ReconstructAt(seed=0, gl_iters=4, sharpen=Settings().sharpen)
+    made = reconstructions(synth, held.waves, "vocoder", at)  # as training evaluate does
+    calls, real = [], Synthesizer.reconstruct
+
+    def counted(self, *args):
+        calls.append(args)
+        return real(self, *args)
+
+    monkeypatch.setattr(Synthesizer, "reconstruct", counted)
+    shared = measure_unseen(synth, judge, {"theo": held}, gl_iters=4,
+                            made={"theo": {"vocoder": made}})  # fmt: skip
+    assert shared == fresh
+    assert len(calls) == len(held) * (len(shared["sets"]["theo"]["renditions"]) - 1)
 
 
 # ---------------------------------------------------------------- speakers

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.contract import Contract, stft
+from app.contract import Contract
 from app.pitch import track
+from app.stft import stft
 from app.vocoder import (
     Excitation,
     envelope_at,

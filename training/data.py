@@ -21,7 +21,8 @@ import numpy as np
 import soundfile as sf
 from sklearn.model_selection import train_test_split
 
-from app.contract import Contract, load_waveform, waveform_to_features
+from app.contract import Contract, waveform_to_features
+from app.decoding import load_waveform
 from app.pitch import track
 from training.augment import AugmentConfig, augment
 

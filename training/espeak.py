@@ -32,7 +32,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from app.synth import trim_silence
+from app.sequences import trim_silence
 
 log = logging.getLogger(__name__)
 

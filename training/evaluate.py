@@ -41,7 +41,7 @@ from training.metrics import (
     spread,
 )
 from training.naturalness import naturalness, pitch_spread, range_coverage
-from training.reconstruction import ReconstructAt, measure_reconstruction
+from training.reconstruction import ReconstructAt, measure_reconstruction, reconstructions
 from training.references import (
     fit_second_opinion,
     held_out,
@@ -154,8 +154,10 @@ def evaluate_bundle(config: EvalConfig) -> dict:
     log.info("reconstructing %d held-out clips; naturalness: pyin and DNSMOS", len(real_waves))
     sr, few = contract.sample_rate, evenly(len(real_waves), config.voiced_clips)
     at = ReconstructAt(config.seed, config.gl_iters, config.sharpen)
+    # Made once: measured here and, below, as the renditions of a voice no model heard.
+    rec_waves = reconstructions(synth, real_waves, "vocoder", at)
     reconstruction, rec_nat, rec_db = measure_reconstruction(
-        synth, judge, real, real_waves, at, few, config.mos_clips // 2
+        synth, judge, real, real_waves, rec_waves, at, few, config.mos_clips // 2
     )
     # Real clips as recorded, not cut to the contract's 0.8 s: the fair reference.
     held_index = np.flatnonzero(np.isin(data.speakers, speakers))[few]
@@ -233,12 +235,15 @@ def evaluate_bundle(config: EvalConfig) -> dict:
         "reconstruction": second.accuracy(rec_db, rdigits),
     }
     log.info("voices no model heard: theo%s", " and espeak-ng" if config.espeak else "")
-    unseen_sets = {"+".join(speakers): real_waves_set(real, real_waves)}
+    held_name = "+".join(speakers)
+    unseen_sets = {held_name: real_waves_set(real, real_waves)}
     if config.espeak is not None:
         unseen_sets.update(espeak_sets(config.espeak, contract))
+    # The same settings as `at`, so the held-out speakers' default renditions are rec_waves.
     evaluation["unseen_voices"] = measure_unseen(
-        synth, judge, unseen_sets, second, config.sharpen, config.gl_iters, config.seed
-    )
+        synth, judge, unseen_sets, second, config.sharpen, config.gl_iters, config.seed,
+        made={held_name: {"vocoder": rec_waves}},
+    )  # fmt: skip
     if config.variants:
         evaluation["variants"] = measure_variants(
             synth, judge, real, real_waves, config.temperature, config.seed,

@@ -52,19 +52,21 @@ def measure_reconstruction(
     judge: Judge,
     real: Dataset,
     real_waves: np.ndarray,
+    rec_waves: np.ndarray,
     settings: ReconstructAt,
     few: np.ndarray,
     mos_clips: int,
 ) -> tuple[dict, dict, np.ndarray]:
     """(the `reconstruction` figures, the reconstructions' naturalness on clips `few`, the
-    reconstructions' dB images for the second opinion)."""
+    reconstructions' dB images for the second opinion). `rec_waves`: `real_waves` through
+    the default /reconstruct, `reconstructions(synth, real_waves, "vocoder", settings)`,
+    made by the caller so that training/unseen.py can measure the same renditions."""
     real_logits, _ = judge(real.images)
     real_mag = image_to_magnitude(real.images, real.db_min[:, None, None],
                                   real.db_max[:, None, None])  # fmt: skip
     real_db = unscale(real.images, real.db_min[:, None, None], real.db_max[:, None, None])
     decoded, vae_mag = vae_renditions(synth, real)
     vae_db = unscale(decoded, real.db_min[:, None, None], real.db_max[:, None, None])
-    rec_waves = reconstructions(synth, real_waves, "vocoder", settings)
     rec_images, rec_db = features(rec_waves, synth.contract)
     rec_logits, _ = judge(rec_images)
     rec_mag = 10.0 ** (rec_db / 20.0)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from app.contract import Contract, fix_length, load_waveform, unscale
+from app.contract import Contract, fix_length, unscale
+from app.decoding import load_waveform
 from training.data import Dataset, list_clips
 from training.naturalness import voicing_of
 from training.second_opinion import SecondOpinion

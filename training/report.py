@@ -14,7 +14,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from app.bundle import BundleMeta  # noqa: E402
-from app.contract import Contract, stft  # noqa: E402
+from app.contract import Contract  # noqa: E402
+from app.stft import stft  # noqa: E402
 from app.synth import Synthesizer  # noqa: E402
 
 BINS = 128  # 0-5.5 kHz at 22,050 Hz: FSDD has nothing above 4 kHz

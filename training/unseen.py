@@ -5,7 +5,7 @@
 
 Held-out voices: FSDD's theo (held out from the default bundle and the judge) and the
 espeak-ng EVAL_VOICES (training/espeak.py; made on demand, held out from any training).
-Each clip goes through `Synthesizer.reconstruct` as evaluate.py's `reconstructions` does,
+Each clip goes through `Synthesizer.reconstruct` as training/reconstruction.py's does,
 three ways: the default (source-filter vocoder, digit inferred by the bundle's
 classifier), `phase=original`, and the vocoder with the true digit given. The judge and
 the MFCC + SVM second opinion listen to the originals and the renditions; the ratio of a
@@ -19,13 +19,15 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from app.config import Settings
-from app.contract import Contract, fix_length, load_waveform
+from app.contract import Contract, fix_length
+from app.decoding import load_waveform
 from app.synth import Synthesizer
 from training.data import list_clips
 from training.metrics import Judge, features
@@ -112,9 +114,12 @@ def measure_set(
     sharpen: float = SERVICE.sharpen,
     gl_iters: int = SERVICE.gl_iters,
     seed: int = 0,
+    made: Mapping[str, np.ndarray] | None = None,
 ) -> dict:
     """Originals and their /reconstruct renditions, as heard by the judge and the second
-    opinion; the bundle's digit inference on the uploads; judge accuracy per voice."""
+    opinion; the bundle's digit inference on the uploads; judge accuracy per voice.
+    `made`: renditions of `clips` already made with these settings, by RENDITIONS name;
+    they are measured rather than made again."""
     contract = synth.contract
     original, images, original_hits = _scores(clips.waves, clips.digits, judge, second, contract)
     inferred = None
@@ -125,11 +130,14 @@ def measure_set(
     for name, (phase, given) in RENDITIONS.items():
         if given and not synth.conditional:
             continue  # an unconditional model takes no digit: the same as "vocoder"
-        made = np.stack(
-            [synth.reconstruct(w, phase, seed, gl_iters, int(d) if given else None, sharpen)
-             for w, d in zip(clips.waves, clips.digits, strict=True)]
-        )  # fmt: skip
-        scores, _, hits[name] = _scores(made, clips.digits, judge, second, contract)
+        if made is not None and name in made:
+            waves = made[name]
+        else:
+            waves = np.stack(
+                [synth.reconstruct(w, phase, seed, gl_iters, int(d) if given else None, sharpen)
+                 for w, d in zip(clips.waves, clips.digits, strict=True)]
+            )  # fmt: skip
+        scores, _, hits[name] = _scores(waves, clips.digits, judge, second, contract)
         for key in ("judge", "second_opinion"):
             scores[f"{key}_ratio"] = _ratio(scores[key], original[key])
         renditions[name] = scores
@@ -159,9 +167,12 @@ def measure_unseen(
     sharpen: float = SERVICE.sharpen,
     gl_iters: int = SERVICE.gl_iters,
     seed: int = 0,
+    made: Mapping[str, Mapping[str, np.ndarray]] | None = None,
 ) -> dict:
     """Every held-out set through `measure_set`, with the settings used: the bundle's
-    `evaluation["unseen_voices"]` (JSON-serialisable)."""
+    `evaluation["unseen_voices"]` (JSON-serialisable). `made`: by set name, renditions
+    already made (see `measure_set`)."""
+    made = made or {}
     return {
         "vocoder": synth.vocoder_for(None),
         "sharpen": sharpen,
@@ -173,7 +184,7 @@ def measure_unseen(
         else None,
         "targets": TARGETS,
         "sets": {
-            name: measure_set(synth, judge, clips, second, sharpen, gl_iters, seed)
+            name: measure_set(synth, judge, clips, second, sharpen, gl_iters, seed, made.get(name))
             for name, clips in sets.items()
         },
     }

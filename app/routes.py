@@ -3,25 +3,23 @@ pool, inside a bounded capacity, so the event loop keeps answering."""
 
 from __future__ import annotations
 
-import asyncio
 import secrets
-from collections.abc import AsyncIterator, Generator
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import Generator
+from contextlib import AsyncExitStack
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, File, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
 
 from app import metrics
-from app.audio import AudioDecodeError, UploadTooLarge, upload_to_waveform
+from app.audio import upload_to_waveform
 from app.config import Settings
 from app.custom_voices import VoiceBook
+from app.deps import capacity_slot, read_upload, run_cpu, synth_of, upload_work
 from app.errors import ProblemError, problem_responses, validation_detail
 from app.formats import FORMATS, AudioWriter, negotiate, output_rate
-from app.limits import Capacity, Overloaded
 from app.schemas import MAX_SEED, GenerateFields, GenerateParams, OutputOptions, ReconstructParams
 from app.streaming import AudioStream
 from app.synth import GRIFFIN_LIM, InputError, Synthesizer
@@ -49,38 +47,6 @@ AUDIO_RESPONSES: dict[int | str, dict[str, Any]] = {
         }
     ),
 }
-
-
-def _synth(request: Request) -> Synthesizer:
-    if not request.app.state.ready:
-        raise ProblemError(503, "the model is still loading", {"Retry-After": "1"})
-    return request.app.state.synth
-
-
-@asynccontextmanager
-async def _capacity(request: Request) -> AsyncIterator[None]:
-    """A synthesis slot within the service's capacity, or 503 + Retry-After."""
-    capacity: Capacity = request.app.state.capacity
-    settings: Settings = request.app.state.settings
-    try:
-        async with capacity.slot():
-            yield
-    except Overloaded:
-        metrics.REJECTED.labels("capacity").inc()
-        # Hold the refusal back a little: a client that retries at once (ignoring
-        # Retry-After) would otherwise keep the event loop, and the GIL, busy answering 503s
-        # and starve the requests already admitted. Waiting here costs no CPU.
-        await asyncio.sleep(settings.reject_delay_seconds)
-        retry = str(settings.retry_after_seconds)
-        raise ProblemError(
-            503, "the service is at capacity; retry shortly", {"Retry-After": retry}
-        ) from None
-
-
-async def _cpu(request: Request, fn, *args):
-    """Run CPU-bound work in the thread pool within the service's capacity."""
-    async with _capacity(request):
-        return await run_in_threadpool(fn, *args)
 
 
 def _format(fmt: str | None, request: Request) -> str:
@@ -122,30 +88,6 @@ def _voice(request: Request, voice_id: str | None) -> Voice | None:
         return book.resolve(voice_id)
     except VoiceIdError as exc:
         raise ProblemError(422, f"voice: {exc}") from exc
-
-
-async def read_upload(file: UploadFile, settings: Settings) -> bytes:
-    """An upload's bytes, or 413 past the configured limit (read no further than that)."""
-    data = await file.read(settings.max_upload_bytes + 1)
-    await file.close()
-    if len(data) > settings.max_upload_bytes:
-        raise ProblemError(
-            413, f"the upload exceeds the limit of {settings.max_upload_bytes} bytes"
-        )
-    return data
-
-
-async def upload_work(request: Request, fn):
-    """Run work on an upload within capacity, mapping what the upload can do wrong to the
-    client's 4xx: not audio (415), too long (413), unusable (422)."""
-    try:
-        return await _cpu(request, fn)
-    except AudioDecodeError as exc:
-        raise ProblemError(415, f"could not decode the upload as audio: {exc}") from exc
-    except UploadTooLarge as exc:
-        raise ProblemError(413, str(exc)) from exc
-    except (InputError, ValueError) as exc:
-        raise ProblemError(422, str(exc)) from exc
 
 
 def _writer(synth: Synthesizer, fmt: str, options: OutputOptions) -> AudioWriter:
@@ -205,7 +147,7 @@ async def model_info(request: Request) -> dict[str, Any]:
     """The loaded bundle's metadata: model, contract, training facts and evaluation (not
     the fitted latent statistics and vocoder weights: ~300 KB of numbers no client reads;
     the voices are listed by /v1/voices)."""
-    synth = _synth(request)
+    synth = synth_of(request)
     numbers = {"latent": True, "voices": {"__all__": {"latent"}},
                "vocoder": {"voicing": {"weights"}, "contours": True}}  # fmt: skip
     meta = synth.meta.model_dump(exclude=numbers)
@@ -242,7 +184,7 @@ async def generate(
     in a JSON body. The response headers say what was done, including the seed used.
     """
     params = _merge(query, body)
-    synth = _synth(request)
+    synth = synth_of(request)
     settings: Settings = request.app.state.settings
     digits = params.digit_list()
     seed = secrets.randbelow(MAX_SEED + 1) if params.seed is None else params.seed
@@ -274,11 +216,11 @@ async def generate(
         # The slot is held until the stream ends, so streamed synthesis counts against the
         # same capacity bound as whole responses.
         slot = AsyncExitStack()
-        await slot.enter_async_context(_capacity(request))
+        await slot.enter_async_context(capacity_slot(request))
         headers = _headers(synth, writer, said)
         header = writer.stream_header()
         return AudioStream(header, _steps(writer, pieces), writer.media_type, headers, slot.aclose)
-    data, headers = await _cpu(request, _whole, synth, writer, pieces, said)
+    data, headers = await run_cpu(request, _whole, synth, writer, pieces, said)
     return Response(data, media_type=writer.media_type, headers=headers)
 
 
@@ -292,7 +234,7 @@ async def reconstruct(
 
     Any sample rate (1-384 kHz), mono or multi-channel, PCM or float; up to the configured
     byte and second limits (413 beyond them)."""
-    synth = _synth(request)
+    synth = synth_of(request)
     settings: Settings = request.app.state.settings
     data = await read_upload(file, settings)
     iters = _gl_iters(params, settings)

@@ -14,8 +14,8 @@ from app import metrics
 from app.audio import upload_to_waveform
 from app.config import Settings
 from app.custom_voices import Heard, VoiceBook
+from app.deps import read_upload, synth_of, upload_work
 from app.errors import problem_responses
-from app.routes import _synth, read_upload, upload_work
 
 router = APIRouter(tags=["voices"])
 
@@ -54,7 +54,7 @@ class MadeVoice(BaseModel):
 @router.get("/v1/voices", responses=problem_responses({503: "model loading"}))
 async def list_voices(request: Request) -> VoiceList:
     """The built-in voices: the speakers the model was trained on."""
-    synth = _synth(request)
+    synth = synth_of(request)
     voices = [
         BuiltInVoice(id=v.id, name=v.name, f0_hz=v.f0_hz, f0_spread=v.f0_spread, clips=v.clips)
         for v in synth.meta.voices
@@ -105,7 +105,7 @@ async def make_voice(
     """A voice from a reference clip: the built-in voice nearest it in the latent space
     (plus AUDIOVAE_VOICE_RESIDUAL of its own offset) at its median pitch, as a signed id.
     Nothing is stored: the id is the voice. An upload with no voiced frame is refused (422)."""
-    synth = _synth(request)
+    synth = synth_of(request)
     settings: Settings = request.app.state.settings
     book: VoiceBook = request.app.state.voices
     data = await read_upload(file, settings)

@@ -235,6 +235,7 @@ def test_evaluate_writes_bundle_evaluation_report_and_table(tree, judge, cvae, t
             reports=tmp_path / "reports",
             cache_dir=root / "cache",
             espeak=None,  # tests/test_unseen.py covers the espeak-ng set
+            transfer_takes=1,
         )
     )
     meta = read_meta(config.out)  # hashes still verify after the evaluation is written
@@ -251,6 +252,14 @@ def test_evaluate_writes_bundle_evaluation_report_and_table(tree, judge, cvae, t
     assert list(unseen) == ["+".join(judge[0].test_speakers)] and ev["gl_hop"] == 128
     assert unseen[list(unseen)[0]]["clips"] == 50
     assert set(unseen[list(unseen)[0]]["renditions"]) == {"vocoder", "original_phase", "true_digit"}
+    transfer = ev["voice_transfer"]
+    assert transfer["speakers"] == ["ann", "bob", "cy", "dee"]
+    made = transfer["nearest"]
+    assert made["references"] == 40 and 0.0 <= made["accuracy"] <= 1.0
+    speakers_heard = made["speaker_id"]
+    assert speakers_heard["clips"] == 9 * (made["references"] - made["refused"])
+    assert set(speakers_heard["per_speaker"]) <= {"ann", "bob", "cy", "dee"}
+    assert transfer["speaker_id"]["trained_on_takes"] == "1-49"
     natural = ev["naturalness"]
     assert ev["vocoder"] == "source-filter"
     for block in (natural["real"], natural["generated"], natural["reconstruction"]["vocoder"]):

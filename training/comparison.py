@@ -18,7 +18,28 @@ def summary(name: str, ev: dict) -> str:
         f"reconstructions {rec['accuracy']:.3f} vs originals {r['accuracy']:.3f}"
         + _second_summary(ev.get("second_opinion"))
         + _natural_summary(ev.get("naturalness"))
+        + _transfer_summary(ev.get("voice_transfer"))
     )
+
+
+def _share(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def _transfer_summary(transfer: dict | None) -> str:
+    if not transfer:
+        return ""
+    made = transfer["nearest"]
+    text = (
+        f"; voice transfer: judge {made['accuracy']:.3f} ({made['relative_accuracy']:.2f}x), "
+        f"pitch within 20 % {_share(made['pitch_within_20pct'])}"
+    )
+    if "speaker_id" in made:
+        per = made["speaker_id"]["per_speaker"]
+        text += f", speaker heard {made['speaker_id']['share']:.3f} (" + ", ".join(
+            f"{name} {p['share']:.2f}" for name, p in per.items()
+        ) + ")"  # fmt: skip
+    return text
 
 
 def _natural_summary(nat: dict | None) -> str:

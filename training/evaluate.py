@@ -48,6 +48,8 @@ from training.references import (
     recordings,
     training_speakers_voicing,
 )
+from training.speakers import HELD_OUT_TAKES
+from training.transfer import WAYS, measure_transfer
 from training.unseen import VoiceSet, espeak_sets, measure_unseen
 from training.variants import evenly, measure_variants
 
@@ -83,6 +85,9 @@ class EvalConfig:
     # Voices no model heard (training/unseen.py): theo and the espeak-ng EVAL_VOICES, made
     # here when espeak-ng is installed; None = theo only.
     espeak: Path | None = Path(".cache/espeak")
+    # Voice transfer (training/transfer.py): each FSDD speaker's takes below this are the
+    # references; 0 = not measured.
+    transfer_takes: int = HELD_OUT_TAKES
 
 
 # ---------------------------------------------------------------- the evaluation
@@ -244,6 +249,15 @@ def evaluate_bundle(config: EvalConfig) -> dict:
         synth, judge, unseen_sets, second, config.sharpen, config.gl_iters, config.seed,
         made={held_name: {"vocoder": rec_waves}},
     )  # fmt: skip
+    if config.layout == "fsdd" and config.transfer_takes:  # speaker id needs FSDD's takes
+        log.info(
+            "voice transfer: each speaker's takes 0-%d as references", config.transfer_takes - 1
+        )
+        evaluation["voice_transfer"] = measure_transfer(
+            synth, judge, config.data, sorted(set(data.speakers.tolist())),
+            config.transfer_takes, {"nearest": WAYS["nearest"]}, seed=config.seed,
+            cache_dir=config.cache_dir,
+        )  # fmt: skip
     if config.variants:
         evaluation["variants"] = measure_variants(
             synth, judge, real, real_waves, config.temperature, config.seed,

@@ -175,6 +175,51 @@ def speakers_heard(classifier: SpeakerClassifier, made: Made) -> dict:
     return shares(classifier.predict_waves(np.concatenate(made.clips)), made.owners)
 
 
+def measure_transfer(
+    synth: Synthesizer,
+    judge: Judge,
+    data: Path,
+    speakers: list[str],
+    per_digit: int = HELD_OUT_TAKES,
+    ways: dict[str, tuple[str, float]] = WAYS,
+    speaker_id: bool = True,
+    seed: int = 0,
+    cache_dir: Path = Path(".cache/features"),
+) -> dict:
+    """Voices made from each speaker's first `per_digit` takes of every digit, each way in
+    `ways`: the judge's accuracy of the asked digits (and on the references and on
+    seed-picked voices), pitch following, and with `speaker_id` the speaker classifier's
+    verdicts (fitted on the takes from per_digit on)."""
+    settings = Settings()
+    refs = [r for sp in speakers for r in references(data, sp, per_digit, synth)]
+    real = np.stack([fix_length(r.waveform, synth.contract.clip_samples) for r in refs])
+    seed_accuracy, *seeded = seed_voices(synth, judge, settings, seeds=len(refs) // 10 or 1)
+    report = {
+        "bundle": synth.model_id,
+        "speakers": speakers,
+        "settings": {
+            "temperature": settings.temperature,
+            "sharpen": settings.sharpen,
+            "voice_spread": settings.voice_spread,
+        },  # fmt: skip
+        "real_accuracy": accuracy(judge, real, [r.digit for r in refs], synth),
+        "seed_voice_accuracy": seed_accuracy,
+    }
+    if speaker_id:
+        held_out_takes = per_digit  # the classifier never trains on a reference
+        classifier, report["speaker_id"] = speaker_figures(
+            data, synth, tuple(seeded), held_out_takes, cache_dir
+        )
+    for name, (anchor, residual) in ways.items():
+        book = VoiceBook(synth, b"transfer-measurement", settings.voice_spread, residual, anchor)
+        report[name], made = transfer(synth, book, judge, refs, settings, seed)
+        report[name]["relative_accuracy"] = report[name]["accuracy"] / report["real_accuracy"]
+        if speaker_id:
+            report[name]["speaker_id"] = speakers_heard(classifier, made)
+        log.info("%s: %s", name, report[name])
+    return report
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(prog="python -m training.transfer", description=__doc__)
     parser.add_argument("--data", type=Path, required=True, help="FSDD root folder")
@@ -191,7 +236,6 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
-    settings = Settings()
     synth = Synthesizer(args.bundle, threads=2)
     judge = Judge(args.judge)
     speakers = [args.speaker]
@@ -200,33 +244,9 @@ def main(argv: list[str] | None = None) -> dict:
     for speaker in speakers:
         if speaker not in judge.meta.get("test_speakers", []):
             log.warning("the judge may have trained on %s: accuracies are optimistic", speaker)
-    refs = [r for sp in speakers for r in references(args.data, sp, args.per_digit, synth)]
-    real = np.stack([fix_length(r.waveform, synth.contract.clip_samples) for r in refs])
-    seed_accuracy, *seeded = seed_voices(synth, judge, settings, seeds=len(refs) // 10 or 1)
-    report = {
-        "bundle": synth.model_id,
-        "speaker": "all" if args.all_speakers else args.speaker,
-        "speakers": speakers,
-        "settings": {
-            "temperature": settings.temperature,
-            "sharpen": settings.sharpen,
-            "voice_spread": settings.voice_spread,
-        },  # fmt: skip
-        "real_accuracy": accuracy(judge, real, [r.digit for r in refs], synth),
-        "seed_voice_accuracy": seed_accuracy,
-    }
-    if args.all_speakers:
-        held_out_takes = max(HELD_OUT_TAKES, args.per_digit)  # references never trained on
-        classifier, report["speaker_id"] = speaker_figures(
-            args.data, synth, tuple(seeded), held_out_takes, args.cache_dir
-        )
-    for name, (anchor, residual) in WAYS.items():
-        book = VoiceBook(synth, b"transfer-measurement", settings.voice_spread, residual, anchor)
-        report[name], made = transfer(synth, book, judge, refs, settings, args.seed)
-        report[name]["relative_accuracy"] = report[name]["accuracy"] / report["real_accuracy"]
-        if args.all_speakers:
-            report[name]["speaker_id"] = speakers_heard(classifier, made)
-        log.info("%s: %s", name, report[name])
+    report = measure_transfer(synth, judge, args.data, speakers, args.per_digit,
+                              speaker_id=args.all_speakers, seed=args.seed,
+                              cache_dir=args.cache_dir)  # fmt: skip
     text = json.dumps(report, indent=2)
     print(text)
     if args.out:

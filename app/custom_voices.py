@@ -119,7 +119,7 @@ class VoiceBook:
         """The voice a token describes: its blend of built-in voices plus its style."""
         weights = token.weights.astype(np.float64)
         means = np.einsum("v,vkd->kd", weights, self.means) + token.style[None]
-        blend = weights / weights.sum() if weights.sum() > 0 else np.full(len(self.covs), 1.0)
+        blend = weights if weights.sum() > 0 else np.ones(len(self.covs))  # no voices: prior
         covs = np.einsum("v,vkij->kij", blend / blend.sum(), self.covs)
         return Voice(
             id=voice_id,

@@ -241,12 +241,7 @@ def take_split(
     """FSDD's own split: every speaker's takes below `test_takes` for test (0-4: FSDD's test
     set), so each test speaker is one the model heard, in recordings it did not; validation
     is a digit-stratified 10 % of the other takes."""
-    held_out = takes < test_takes
-    rest = np.flatnonzero(~held_out)
-    train, val = train_test_split(
-        rest, test_size=val_size, stratify=digits[rest], random_state=seed
-    )
-    return Split(np.sort(train), np.sort(val), np.flatnonzero(held_out))
+    return hold_out(takes < test_takes, digits, val_size, seed)
 
 
 def speaker_split(
@@ -261,9 +256,14 @@ def speaker_split(
     unknown = set(test_speakers) - set(speakers.tolist())
     if unknown:
         raise ValueError(f"test speakers not in the data: {sorted(unknown)}")
-    held_out = np.isin(speakers, test_speakers)
-    rest = np.flatnonzero(~held_out)
+    return hold_out(np.isin(speakers, test_speakers), digits, val_size, seed)
+
+
+def hold_out(test: np.ndarray, digits: np.ndarray, val_size: float, seed: int) -> Split:
+    """The clips where `test` is set for test; validation a digit-stratified `val_size` of
+    the others, the rest training."""
+    rest = np.flatnonzero(~test)
     train, val = train_test_split(
         rest, test_size=val_size, stratify=digits[rest], random_state=seed
     )
-    return Split(np.sort(train), np.sort(val), np.flatnonzero(held_out))
+    return Split(np.sort(train), np.sort(val), np.flatnonzero(test))

@@ -94,7 +94,7 @@ def write_comparison(bundles: list[Path], out: Path) -> Path:
         kind = meta.model.kind + (" (conditional)" if meta.model.conditional else "")
         minutes = t.get("seconds", float("nan")) / 60
         second = ev.get("second_opinion", {}).get("generated")
-        second_text = "n/a" if second is None else f"{second:.3f}"
+        second_text = _share(second)
         rows.append(
             f"| {meta.name} | {kind} | {meta.model.latent_dim}"
             f" | {meta.model.parameters / 1e6:.2f} M | {_mb(folder, meta):.1f}"

@@ -17,6 +17,7 @@ upload's median YIN pitch.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -35,6 +36,7 @@ GAP_S, MIN_WORD_S, MARGIN_S = 0.2, 0.08, 0.05
 # Voiced time needed to take a pitch: a lone "voiced" frame is usually an edge artefact
 # (a DC step, a click), not a voice.
 MIN_VOICED_S = 0.05
+MADE_CACHE = 1024  # made voices resolved, kept by id (a few kB each)
 NEAREST, MEAN = "nearest", "mean"  # anchors: the nearest built-in voice, or their average
 
 
@@ -113,6 +115,12 @@ class VoiceBook:
         if "." not in voice_id:
             known = ", ".join(self.builtin) or "none"
             raise VoiceIdError(f"no built-in voice '{voice_id}' (built-in: {known})")
+        return self._made(voice_id)
+
+    @lru_cache(maxsize=MADE_CACHE)  # noqa: B019 - one book per app: it lives as long as that
+    def _made(self, voice_id: str) -> Voice:
+        """A signed id's voice, verified once: blending its covariances takes ten eigen-
+        decompositions, a tenth of a digit's synthesis. A refused id raises: never cached."""
         return self.voice(voice_id, self.signer.verify(voice_id))
 
     def voice(self, voice_id: str, token: VoiceToken) -> Voice:

@@ -89,3 +89,13 @@ def test_an_id_round_trips_its_weights_and_style_and_v1_ids_are_refused(synth):
         signer.verify("v1.AAAA")
     with pytest.raises(ValueError, match="weights"):
         signer.sign(VoiceToken(123.5, np.ones(4, np.float32), token.style))
+
+
+def test_a_resolved_id_is_cached_and_a_refused_one_is_refused_every_time(synth, clips):
+    book = VoiceBook(synth, SECRET, 0.5)
+    voice_id, _ = book.make(clips["george"])
+    assert book.resolve(voice_id) is book.resolve(voice_id)
+    forged = voice_id[:-4] + ("AAAA" if voice_id[-4:] != "AAAA" else "BBBB")
+    for _ in range(2):
+        with pytest.raises(VoiceIdError, match="signature"):
+            book.resolve(forged)

@@ -38,12 +38,18 @@ def vae_renditions(synth: Synthesizer, real: Dataset) -> tuple[np.ndarray, np.nd
 
 
 def reconstructions(
-    synth: Synthesizer, waves: np.ndarray, phase: str, settings: ReconstructAt
+    synth: Synthesizer,
+    waves: np.ndarray,
+    phase: str,
+    settings: ReconstructAt,
+    digits: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Each clip through `Synthesizer.reconstruct`, the service's /reconstruct."""
+    """Each clip through `Synthesizer.reconstruct`, the service's /reconstruct; with
+    `digits`, each clip's digit given (else the bundle's classifier infers it)."""
+    given = [None] * len(waves) if digits is None else [int(d) for d in digits]
     return np.stack(
-        [synth.reconstruct(w, phase, settings.seed, settings.gl_iters, None, settings.sharpen)
-         for w in waves]
+        [synth.reconstruct(w, phase, settings.seed, settings.gl_iters, d, settings.sharpen)
+         for w, d in zip(waves, given, strict=True)]
     )  # fmt: skip
 
 

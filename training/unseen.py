@@ -31,6 +31,7 @@ from app.decoding import load_waveform
 from app.synth import Synthesizer
 from training.data import list_clips
 from training.metrics import Judge, features
+from training.reconstruction import ReconstructAt, reconstructions
 from training.second_opinion import SecondOpinion
 
 log = logging.getLogger(__name__)
@@ -127,16 +128,14 @@ def measure_set(
         named = synth.classify(images).argmax(axis=1)
         inferred = float(np.mean(named == clips.digits))
     renditions, hits = {}, {}
+    at = ReconstructAt(seed, gl_iters, sharpen)
     for name, (phase, given) in RENDITIONS.items():
         if given and not synth.conditional:
             continue  # an unconditional model takes no digit: the same as "vocoder"
         if made is not None and name in made:
             waves = made[name]
         else:
-            waves = np.stack(
-                [synth.reconstruct(w, phase, seed, gl_iters, int(d) if given else None, sharpen)
-                 for w, d in zip(clips.waves, clips.digits, strict=True)]
-            )  # fmt: skip
+            waves = reconstructions(synth, clips.waves, phase, at, clips.digits if given else None)
         scores, _, hits[name] = _scores(waves, clips.digits, judge, second, contract)
         for key in ("judge", "second_opinion"):
             scores[f"{key}_ratio"] = _ratio(scores[key], original[key])

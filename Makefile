@@ -10,22 +10,18 @@ HELD_OUT ?= theo
 EPOCHS   ?= 50
 CMP_MINUTES ?= 12
 
-# Once: re-running venv over an existing one reinstalls its bundled pip over the upgraded
-# one, and `make serve` then `make test` once failed there with a half-replaced pip.
-VENV_CREATE = test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-
 .PHONY: serve test lint default-bundle study-bundle judge digits results clean bench soak audit
 
 # Serving needs only the `serve` extra: no TensorFlow.
 $(BIN)/.serve: pyproject.toml
-	$(VENV_CREATE)
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[serve]'
 	touch $@
 
 # Tests and training need everything.
 $(BIN)/.dev: pyproject.toml
-	$(VENV_CREATE)
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@ $(BIN)/.serve

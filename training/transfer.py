@@ -164,7 +164,7 @@ def speaker_figures(
     classifier, real = fit_on_takes(dataset, synth.contract, held_out_takes)
     return classifier, {
         "classifier": "MFCC statistics below 4 kHz + RBF SVM (training/speakers.py)",
-        "trained_on_takes": f"{held_out_takes}-49",
+        "trained_on_takes": f"{held_out_takes}-{int(dataset.takes.max())}",
         "real_references": real,
         "seed_voices": shares(classifier.predict_waves(seeded[0]), seeded[1]),
     }

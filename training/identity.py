@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -30,39 +29,25 @@ from app.contract import fix_length, image_to_magnitude, load_waveform, waveform
 from app.synth import Synthesizer
 from app.vocoder import SOURCE_FILTER
 from training.data import list_clips, load_dataset
-from training.speakers import HELD_OUT_TAKES, SpeakerClassifier, fit_on_takes
+from training.reconstruction import ReconstructAt, reconstructions
+from training.speakers import HELD_OUT_TAKES, SpeakerClassifier, fit_on_takes, shares
 
 RENDITIONS = ("real", "vocoded", "blurred", "reconstruct")
 
 
-def renditions(
-    synth: Synthesizer, waveform: np.ndarray, settings: Settings, blur_bins: float
-) -> dict[str, np.ndarray]:
-    """A clip [samples] as each of RENDITIONS, clip-length."""
-    contract = synth.contract
-    clip = fix_length(waveform, contract.clip_samples)
-    feats = waveform_to_features(clip, contract)
-    source = synth.excitation_of(clip)
-
-    def vocode(image: np.ndarray) -> np.ndarray:
-        magnitude = image_to_magnitude(image, feats.db_min, feats.db_max)
-        rng = np.random.default_rng(0)
-        return synth.invert(magnitude, rng, SOURCE_FILTER, settings.gl_iters, 1.0, source)
-
-    blurred = np.clip(gaussian_filter1d(feats.image, blur_bins, axis=0), 0.0, 1.0)
-    rendition = synth.reconstruct(clip, "vocoder", 0, settings.gl_iters, None, settings.sharpen)
-    made = {"real": clip, "vocoded": vocode(feats.image),
-            "blurred": vocode(blurred.astype(np.float32)), "reconstruct": rendition}  # fmt: skip
-    return {name: fix_length(wave, contract.clip_samples) for name, wave in made.items()}
-
-
-def heard(classifier: SpeakerClassifier, clips: list[np.ndarray], speaker: str) -> dict:
-    """The share of clips the classifier assigns to `speaker`, and where they went."""
-    predicted = classifier.predict_waves(np.stack(clips))
-    return {
-        "share": float(np.mean(predicted == speaker)),
-        "assigned": dict(Counter(predicted.astype(str).tolist()).most_common()),
-    }
+def vocoded(
+    synth: Synthesizer, clip: np.ndarray, gl_iters: int, blur_bins: float | None = None
+) -> np.ndarray:
+    """A clip's own magnitudes (blurred across frequency by a Gaussian of `blur_bins` when
+    given) through the source-filter vocoder at its own pitch, no model and no post-filter."""
+    feats = waveform_to_features(clip, synth.contract)
+    image = feats.image
+    if blur_bins is not None:
+        image = np.clip(gaussian_filter1d(image, blur_bins, axis=0), 0.0, 1.0)
+    magnitude = image_to_magnitude(image.astype(np.float32), feats.db_min, feats.db_max)
+    rng = np.random.default_rng(0)
+    wave = synth.invert(magnitude, rng, SOURCE_FILTER, gl_iters, 1.0, synth.excitation_of(clip))
+    return fix_length(wave, synth.contract.clip_samples)
 
 
 def measure_identity(
@@ -73,24 +58,30 @@ def measure_identity(
     takes: int,
     blur_bins: float = 3.0,
 ) -> dict:
-    """Per speaker and rendition, how often the classifier hears the speaker."""
+    """Per speaker and rendition, how often the classifier hears the speaker (`shares`)."""
     settings = Settings()
+    at = ReconstructAt(0, settings.gl_iters, settings.sharpen)
+    clips = [c for c in list_clips(data, "fsdd") if c.take < takes]
     report: dict = {"takes": f"0-{takes - 1}", "blur_bins": blur_bins, "speakers": {}}
     for speaker in speakers:
-        clips: dict[str, list[np.ndarray]] = {name: [] for name in RENDITIONS}
-        for digit in range(10):
-            for take in range(takes):
-                path = data / "recordings" / f"{digit}_{speaker}_{take}.wav"
-                if not path.is_file():
-                    continue
-                made = renditions(synth, load_waveform(path, synth.contract), settings, blur_bins)
-                for name, wave in made.items():
-                    clips[name].append(wave)
-        if clips["real"]:
-            report["speakers"][speaker] = {
-                "clips": len(clips["real"]),
-                **{name: heard(classifier, waves, speaker) for name, waves in clips.items()},
-            }
+        paths = [c.path for c in clips if c.speaker == speaker]
+        if not paths:
+            continue
+        real = np.stack(
+            [fix_length(load_waveform(p, synth.contract), synth.contract.clip_samples)
+             for p in paths]
+        )  # fmt: skip
+        made = {
+            "real": real,
+            "vocoded": np.stack([vocoded(synth, w, settings.gl_iters) for w in real]),
+            "blurred": np.stack([vocoded(synth, w, settings.gl_iters, blur_bins) for w in real]),
+            "reconstruct": reconstructions(synth, real, "vocoder", at),
+        }
+        owners = [speaker] * len(real)
+        report["speakers"][speaker] = {"clips": len(real)} | {
+            name: shares(classifier.predict_waves(waves), owners)["per_speaker"][speaker]
+            for name, waves in made.items()
+        }
     return report
 
 

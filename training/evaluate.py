@@ -256,7 +256,7 @@ def evaluate_bundle(config: EvalConfig) -> dict:
         evaluation["voice_transfer"] = measure_transfer(
             synth, judge, config.data, sorted(set(data.speakers.tolist())),
             config.transfer_takes, {"nearest": WAYS["nearest"]}, seed=config.seed,
-            cache_dir=config.cache_dir,
+            dataset=data,
         )  # fmt: skip
     if config.variants:
         evaluation["variants"] = measure_variants(

@@ -38,7 +38,7 @@ from app.contract import fix_length, load_waveform
 from app.custom_voices import MEAN, NEAREST, VoiceBook
 from app.pitch import track
 from app.synth import InputError, Synthesizer
-from training.data import list_clips, load_dataset
+from training.data import Dataset, list_clips, load_dataset
 from training.metrics import Judge, features
 from training.speakers import HELD_OUT_TAKES, SpeakerClassifier, fit_on_takes, shares
 
@@ -152,15 +152,13 @@ def seed_voices(
 
 
 def speaker_figures(
-    data: Path,
+    dataset: Dataset,
     synth: Synthesizer,
     seeded: tuple[np.ndarray, list[str]],
     held_out_takes: int,
-    cache_dir: Path,
 ) -> tuple[SpeakerClassifier, dict]:
-    """The speaker classifier fitted on takes from `held_out_takes` on, and its verdicts on
-    the real references (the takes below) and on clips in seed-picked voices."""
-    dataset = load_dataset(data, "fsdd", synth.contract, cache_dir)
+    """The speaker classifier fitted on FSDD's takes from `held_out_takes` on, and its
+    verdicts on the real references (the takes below) and on clips in seed-picked voices."""
     classifier, real = fit_on_takes(dataset, synth.contract, held_out_takes)
     return classifier, {
         "classifier": "MFCC statistics below 4 kHz + RBF SVM (training/speakers.py)",
@@ -185,11 +183,13 @@ def measure_transfer(
     speaker_id: bool = True,
     seed: int = 0,
     cache_dir: Path = Path(".cache/features"),
+    dataset: Dataset | None = None,
 ) -> dict:
     """Voices made from each speaker's first `per_digit` takes of every digit, each way in
     `ways`: the judge's accuracy of the asked digits (and on the references and on
     seed-picked voices), pitch following, and with `speaker_id` the speaker classifier's
-    verdicts (fitted on the takes from per_digit on)."""
+    verdicts (fitted on the takes from per_digit on, of `dataset`: `data` featurised, loaded
+    from `cache_dir` when not given)."""
     settings = Settings()
     refs = [r for sp in speakers for r in references(data, sp, per_digit, synth)]
     real = np.stack([fix_length(r.waveform, synth.contract.clip_samples) for r in refs])
@@ -207,8 +207,10 @@ def measure_transfer(
     }
     if speaker_id:
         held_out_takes = per_digit  # the classifier never trains on a reference
+        if dataset is None:
+            dataset = load_dataset(data, "fsdd", synth.contract, cache_dir)
         classifier, report["speaker_id"] = speaker_figures(
-            data, synth, tuple(seeded), held_out_takes, cache_dir
+            dataset, synth, tuple(seeded), held_out_takes
         )
     for name, (anchor, residual) in ways.items():
         book = VoiceBook(synth, b"transfer-measurement", settings.voice_spread, residual, anchor)

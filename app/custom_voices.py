@@ -126,7 +126,7 @@ class VoiceBook:
     def voice(self, voice_id: str, token: VoiceToken) -> Voice:
         """The voice a token describes: its blend of built-in voices plus its style."""
         weights = token.weights.astype(np.float64)
-        means = np.einsum("v,vkd->kd", weights, self.means) + token.style[None]
+        means = self.blend(weights) + token.style[None]
         blend = weights if weights.sum() > 0 else np.ones(len(self.covs))  # no voices: prior
         covs = np.einsum("v,vkij->kij", blend / blend.sum(), self.covs)
         return Voice(
@@ -137,6 +137,10 @@ class VoiceBook:
             means=means.astype(np.float32),
             scales=np.stack([self.spread * latent_scale(c) for c in covs]),
         )
+
+    def blend(self, weights: np.ndarray) -> np.ndarray:
+        """The built-in voices' per-digit means [10, D] mixed by `weights` [voices]."""
+        return np.einsum("v,vkd->kd", weights, self.means)
 
     def weights_for(self, z_mean: np.ndarray, digits: list[int]) -> np.ndarray:
         """The anchor's weights over the built-in voices for words encoded at z_mean."""
@@ -169,7 +173,7 @@ class VoiceBook:
             raise InputError("this model has no classifier: say which digit (digit=0-9)")
         z_mean, _ = synth.encode(images, digits)
         weights = self.weights_for(z_mean, digits)
-        anchor = np.einsum("v,vkd->kd", weights, self.means)[digits]
+        anchor = self.blend(weights)[digits]
         residual = self.residual if self.order else 1.0  # without voices, z_mean is the voice
         style = residual * np.mean(z_mean - anchor, axis=0)
         tracks = [track(w, contract) for w in words]

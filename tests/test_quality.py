@@ -260,6 +260,12 @@ def test_evaluate_writes_bundle_evaluation_report_and_table(tree, judge, cvae, t
     assert speakers_heard["clips"] == 9 * (made["references"] - made["refused"])
     assert set(speakers_heard["per_speaker"]) <= {"ann", "bob", "cy", "dee"}
     assert transfer["speaker_id"]["trained_on_takes"] == "1-4"  # the tree has takes 0-4
+    robust = transfer["speaker_id_vocoder_robust"]
+    assert (
+        robust["real_references"]["train_clips"]
+        == 2 * transfer["speaker_id"]["real_references"]["train_clips"]
+    )
+    assert made["speaker_id_vocoder_robust"]["clips"] == speakers_heard["clips"]
     natural = ev["naturalness"]
     assert ev["vocoder"] == "source-filter"
     for block in (natural["real"], natural["generated"], natural["reconstruction"]["vocoder"]):

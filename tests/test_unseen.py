@@ -22,7 +22,13 @@ from tests.factory import vowel, write
 from training import espeak
 from training.data import list_clips, load_dataset
 from training.second_opinion import SecondOpinion
-from training.speakers import SpeakerClassifier, fit_on_takes, shares
+from training.speakers import (
+    SpeakerClassifier,
+    fit_on_takes,
+    fit_vocoder_robust,
+    shares,
+    vocoded,
+)
 from training.transfer import Reference, make_in_voices
 from training.unseen import load_set, measure_unseen, table, write_result
 
@@ -251,14 +257,35 @@ def test_identity_probe_hears_vocal_tracts_through_the_vocoder(tmp_path, default
     synth, contract = default_synth, default_synth.contract
     root = _speaker_tree(tmp_path / "speakers", takes=4)
     data = load_dataset(root, "fsdd", contract, tmp_path / "cache", workers=1)
-    classifier, _ = fit_on_takes(data, contract, held_out_takes=2)
-    report = measure_identity(synth, classifier, root, ["spk0", "spk1", "spk2"], takes=2)
-    assert report["takes"] == "0-1" and set(report["speakers"]) == {"spk0", "spk1", "spk2"}
-    for row in report["speakers"].values():
-        assert row["clips"] == 20 and set(RENDITIONS) <= set(row)
-        assert all(sum(row[n]["assigned"].values()) == 20 for n in RENDITIONS)
-    rows = report["speakers"].values()
-    shares_of = {n: np.mean([r[n]["share"] for r in rows]) for n in RENDITIONS}
-    # The vocoder alone keeps a vocal tract (chance is 1/3); formants 20 % apart survive it.
-    assert shares_of["real"] >= 0.8 and shares_of["vocoded"] >= 0.6, shares_of
-    assert summary(report).splitlines()[0].split() == ["speaker", *RENDITIONS]
+    classifiers = {
+        "recordings": fit_on_takes(data, contract, held_out_takes=2)[0],
+        "vocoder_robust": fit_vocoder_robust(data, root, synth, 8, held_out_takes=2)[0],
+    }
+    speakers = ["spk0", "spk1", "spk2"]
+    report = measure_identity(synth, classifiers, root, speakers, takes=2)
+    assert report["takes"] == "0-1" and set(report["classifiers"]) == set(classifiers)
+    for name, heard in report["classifiers"].items():
+        assert set(heard) == set(speakers)
+        for row in heard.values():
+            assert row["clips"] == 20 and set(RENDITIONS) <= set(row)
+            assert all(sum(row[n]["assigned"].values()) == 20 for n in RENDITIONS)
+        shares_of = {n: np.mean([r[n]["share"] for r in heard.values()]) for n in RENDITIONS}
+        # The vocoder alone keeps a vocal tract (chance is 1/3); formants 20 % apart survive it.
+        assert shares_of["real"] >= 0.8 and shares_of["vocoded"] >= 0.6, (name, shares_of)
+    lines = summary(report).splitlines()
+    assert lines[0].split() == ["recordings:", *RENDITIONS] and len(lines) == 2 * (1 + 3)
+
+
+def test_the_vocoder_robust_classifier_also_learns_from_blurred_renditions(tmp_path, default_synth):
+    synth, contract = default_synth, default_synth.contract
+    root = _speaker_tree(tmp_path / "speakers", takes=4)
+    data = load_dataset(root, "fsdd", contract, tmp_path / "cache", workers=1)
+    _, plain = fit_on_takes(data, contract, held_out_takes=2)
+    classifier, facts = fit_vocoder_robust(data, root, synth, 8, held_out_takes=2)
+    assert plain["train_clips"] == 3 * 10 * 2 and facts["train_clips"] == 2 * 3 * 10 * 2
+    assert facts["clips"] == 3 * 10 * 2 and facts["share"] >= 0.8  # still hears recordings
+    # Renditions blurred more than its copies ever were are still heard (chance is 1/3).
+    clips = [c for c in list_clips(root, "fsdd") if c.take < 2]
+    waves = [fix_length(load_waveform(c.path, contract), contract.clip_samples) for c in clips]
+    blurred = np.stack([vocoded(synth, w, 8, blur_bins=3.0) for w in waves])
+    assert np.mean(classifier.predict_waves(blurred) == [c.speaker for c in clips]) >= 0.6

@@ -39,6 +39,8 @@ def _transfer_summary(transfer: dict | None) -> str:
         text += f", speaker heard {made['speaker_id']['share']:.3f} (" + ", ".join(
             f"{name} {p['share']:.2f}" for name, p in per.items()
         ) + ")"  # fmt: skip
+    if "speaker_id_vocoder_robust" in made:
+        text += f" (vocoder-robust classifier {made['speaker_id_vocoder_robust']['share']:.3f})"
     return text
 
 

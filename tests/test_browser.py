@@ -238,10 +238,19 @@ def test_a_typed_number_is_read_out_as_one_longer_clip(demo: Page):
     assert len(demo.results()) == before + 1
 
 
+# A link slower than the service (bytes/s; 32 digits of PCM are ~650 kB): the service makes
+# them in ~0.2 s here, so on loopback the whole stream can land in the page's first read.
+SLOW_LINK = {"offline": False, "latency": 20, "downloadThroughput": 256_000, "uploadThroughput": -1}
+
+
 def test_a_long_number_plays_while_it_streams(demo: Page):
-    """32 digits take a while to make: the page schedules the first ones on Web Audio before
-    the last have arrived, and keeps what it played, byte for byte the service's WAV."""
+    """32 digits over a slow link take seconds to arrive: the page schedules the first ones
+    on Web Audio before the last have arrived, and keeps what it played, byte for byte the
+    service's WAV."""
     page = demo.page
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", SLOW_LINK)
     number = "4155551234" * 3 + "99"
     page.get_by_label("Seed", exact=True).fill("8")
     before = len(demo.results())

@@ -18,7 +18,7 @@ import numpy as np
 from app.contract import image_to_magnitude, peak_normalise, waveform_to_features
 from app.inversion import Inverter
 from app.model import BundleModel
-from app.pitch import track
+from app.pitch import PitchTrack, track
 from app.sequences import read_out, silence
 from app.vocoder import (
     GRIFFIN_LIM,
@@ -35,6 +35,13 @@ log = logging.getLogger(__name__)
 # The pitch of a bundle without voices (a typical FSDD speaker's), and of an upload with
 # no voiced frame to read one from.
 DEFAULT_F0_HZ = 120.0
+
+
+def excitation(heard: PitchTrack) -> Excitation:
+    """A pitch track as the source-filter's excitation: unvoiced frames glide between their
+    voiced neighbours' pitch (the default pitch when nothing is voiced)."""
+    f0 = fill_unvoiced(heard.f0, heard.voiced, heard.median_f0() or DEFAULT_F0_HZ)
+    return Excitation(f0=f0, voicing=heard.voiced.astype(np.float32))
 
 
 class InputError(ValueError):
@@ -204,8 +211,7 @@ class Synthesizer(BundleModel):
         frames glide between their voiced neighbours' pitch."""
         with self._stage("pitch"):
             heard = track(waveform, self.contract)
-        f0 = fill_unvoiced(heard.f0, heard.voiced, heard.median_f0() or DEFAULT_F0_HZ)
-        return Excitation(f0=f0, voicing=heard.voiced.astype(np.float32))
+        return excitation(heard)
 
     def reconstruct(
         self,

@@ -259,7 +259,7 @@ def test_identity_probe_hears_vocal_tracts_through_the_vocoder(tmp_path, default
     data = load_dataset(root, "fsdd", contract, tmp_path / "cache", workers=1)
     classifiers = {
         "recordings": fit_on_takes(data, contract, held_out_takes=2)[0],
-        "vocoder_robust": fit_vocoder_robust(data, root, synth, 8, held_out_takes=2)[0],
+        "vocoder_robust": fit_vocoder_robust(data, synth, 8, held_out_takes=2)[0],
     }
     speakers = ["spk0", "spk1", "spk2"]
     report = measure_identity(synth, classifiers, root, speakers, takes=2)
@@ -281,7 +281,7 @@ def test_the_vocoder_robust_classifier_also_learns_from_blurred_renditions(tmp_p
     root = _speaker_tree(tmp_path / "speakers", takes=4)
     data = load_dataset(root, "fsdd", contract, tmp_path / "cache", workers=1)
     _, plain = fit_on_takes(data, contract, held_out_takes=2)
-    classifier, facts = fit_vocoder_robust(data, root, synth, 8, held_out_takes=2)
+    classifier, facts = fit_vocoder_robust(data, synth, 8, held_out_takes=2)
     assert plain["train_clips"] == 3 * 10 * 2 and facts["train_clips"] == 2 * 3 * 10 * 2
     assert facts["clips"] == 3 * 10 * 2 and facts["share"] >= 0.8  # still hears recordings
     # Renditions blurred more than its copies ever were are still heard (chance is 1/3).

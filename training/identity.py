@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> dict:
     dataset = load_dataset(args.data, "fsdd", synth.contract, args.cache_dir)
     classifiers = {
         "recordings": fit_on_takes(dataset, synth.contract)[0],
-        "vocoder_robust": fit_vocoder_robust(dataset, args.data, synth, Settings().gl_iters)[0],
+        "vocoder_robust": fit_vocoder_robust(dataset, synth, Settings().gl_iters)[0],
     }
     speakers = sorted({clip.speaker for clip in list_clips(args.data, "fsdd")})
     report = measure_identity(synth, classifiers, args.data, speakers, args.takes, args.blur_bins)

@@ -24,7 +24,6 @@ not only a smoothed one.
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import librosa
 import numpy as np
@@ -33,17 +32,11 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
-from app.contract import (
-    Contract,
-    fix_length,
-    image_to_magnitude,
-    load_waveform,
-    unscale,
-    waveform_to_features,
-)
-from app.synth import Synthesizer
+from app.contract import Contract, fix_length, image_to_magnitude, unscale, waveform_to_features
+from app.pitch import PitchTrack, track
+from app.synth import Synthesizer, excitation
 from app.vocoder import SOURCE_FILTER
-from training.data import Dataset, list_clips
+from training.data import Dataset
 from training.metrics import features
 
 N_MELS, N_MFCC, FMAX_HZ = 40, 20, 4000.0
@@ -101,12 +94,25 @@ def vocoded(
     """A clip's own magnitudes (blurred across frequency by a Gaussian of `blur_bins` when
     given) through the source-filter vocoder at its own pitch, no model and no post-filter."""
     feats = waveform_to_features(clip, synth.contract)
-    image = feats.image
+    heard = track(clip, synth.contract)
+    return vocoded_image(synth, feats.image, feats.db_min, feats.db_max, heard, gl_iters, blur_bins)
+
+
+def vocoded_image(
+    synth: Synthesizer,
+    image: np.ndarray,
+    db_min: float,
+    db_max: float,
+    heard: PitchTrack,
+    gl_iters: int,
+    blur_bins: float | None = None,
+) -> np.ndarray:
+    """`vocoded` from a clip's contract image and pitch track (as a Dataset holds them)."""
     if blur_bins is not None:
         image = np.clip(gaussian_filter1d(image, blur_bins, axis=0), 0.0, 1.0)
-    magnitude = image_to_magnitude(image.astype(np.float32), feats.db_min, feats.db_max)
+    magnitude = image_to_magnitude(image.astype(np.float32), db_min, db_max)
     rng = np.random.default_rng(0)
-    wave = synth.invert(magnitude, rng, SOURCE_FILTER, gl_iters, 1.0, synth.excitation_of(clip))
+    wave = synth.invert(magnitude, rng, SOURCE_FILTER, gl_iters, 1.0, excitation(heard))
     return fix_length(wave, synth.contract.clip_samples)
 
 
@@ -133,21 +139,22 @@ def fit_on_takes(
 
 def fit_vocoder_robust(
     data: Dataset,
-    root: Path,
     synth: Synthesizer,
     gl_iters: int,
     held_out_takes: int = HELD_OUT_TAKES,
     seed: int = 0,
 ) -> tuple[SpeakerClassifier, dict]:
-    """`fit_on_takes` on the recordings under `root` (featurised as `data`) plus each training
-    take's vocoded rendition, blurred by a Gaussian drawn from BLUR_BINS (module docstring)."""
-    contract = synth.contract
-    clips = [c for c in list_clips(root, "fsdd") if c.take >= held_out_takes]
+    """`fit_on_takes` plus each training take's vocoded rendition (from the features and
+    pitch `data` holds), blurred by a Gaussian drawn from BLUR_BINS (module docstring)."""
+    train = np.flatnonzero(data.takes >= held_out_takes)
     rng = np.random.default_rng(seed)
-    waves = [fix_length(load_waveform(c.path, contract), contract.clip_samples) for c in clips]
-    copies = [vocoded(synth, w, gl_iters, rng.uniform(*BLUR_BINS)) for w in waves]
-    extra = (features(np.stack(copies), contract)[1], np.array([c.speaker for c in clips]))
-    return fit_on_takes(data, contract, held_out_takes, seed, extra)
+    copies = [
+        vocoded_image(synth, data.images[i], data.db_min[i], data.db_max[i],
+                      PitchTrack(data.f0[i], data.voiced[i]), gl_iters, rng.uniform(*BLUR_BINS))
+        for i in train
+    ]  # fmt: skip
+    extra = (features(np.stack(copies), synth.contract)[1], data.speakers[train])
+    return fit_on_takes(data, synth.contract, held_out_takes, seed, extra)
 
 
 def shares(predicted: np.ndarray, truth: np.ndarray) -> dict:

@@ -165,16 +165,15 @@ PLAIN, ROBUST = "speaker_id", "speaker_id_vocoder_robust"
 
 def speaker_figures(
     dataset: Dataset,
-    root: Path,
     synth: Synthesizer,
     seeded: tuple[np.ndarray, list[str]],
     held_out_takes: int,
 ) -> tuple[dict[str, SpeakerClassifier], dict]:
-    """The speaker classifiers fitted on FSDD's takes from `held_out_takes` on (`dataset`,
-    the recordings under `root` featurised), by report key, and the verdicts of each on the
-    real references (the takes below) and on clips in seed-picked voices."""
+    """The speaker classifiers fitted on FSDD's takes from `held_out_takes` on (of the
+    featurised `dataset`), by report key, and the verdicts of each on the real references
+    (the takes below) and on clips in seed-picked voices."""
     plain = fit_on_takes(dataset, synth.contract, held_out_takes)
-    robust = fit_vocoder_robust(dataset, root, synth, Settings().gl_iters, held_out_takes)
+    robust = fit_vocoder_robust(dataset, synth, Settings().gl_iters, held_out_takes)
     described = {
         PLAIN: (plain, "MFCC statistics below 4 kHz + RBF SVM (training/speakers.py)"),
         ROBUST: (robust, "the same, also trained on the takes vocoded with a blurred envelope"),
@@ -232,7 +231,7 @@ def measure_transfer(
         held_out_takes = per_digit  # the classifier never trains on a reference
         if dataset is None:
             dataset = load_dataset(data, "fsdd", synth.contract, cache_dir)
-        classifiers, figures = speaker_figures(dataset, data, synth, tuple(seeded), held_out_takes)
+        classifiers, figures = speaker_figures(dataset, synth, tuple(seeded), held_out_takes)
         report.update(figures)
     for name, (anchor, residual) in ways.items():
         book = VoiceBook(synth, b"transfer-measurement", settings.voice_spread, residual, anchor)

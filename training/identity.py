@@ -54,8 +54,8 @@ def measure_identity(
     settings = Settings()
     at = ReconstructAt(0, settings.gl_iters, settings.sharpen)
     clips = [c for c in list_clips(data, "fsdd") if c.take < takes]
-    report: dict = {"takes": f"0-{takes - 1}", "blur_bins": blur_bins, "classifiers": {}}
-    tables = {name: report["classifiers"].setdefault(name, {}) for name in classifiers}
+    tables: dict[str, dict] = {name: {} for name in classifiers}
+    report = {"takes": f"0-{takes - 1}", "blur_bins": blur_bins, "classifiers": tables}
     for speaker in speakers:
         paths = [c.path for c in clips if c.speaker == speaker]
         if not paths:

@@ -45,8 +45,8 @@ judge: $(BIN)/.dev
 		--out models/judge
 
 # The default bundle's digit classifier (models/digits, committed, ~0.6 MB): the judge's
-# recipe plus 3 waveform-augmented copies of each clip (training/augment.py) and the
-# espeak-ng TRAIN_VOICES as extra data (training/espeak.py; needs espeak-ng), so that it
+# recipe plus 3 waveform-augmented copies of each clip (training/data/augment.py) and the
+# espeak-ng TRAIN_VOICES as extra data (training/data/espeak.py; needs espeak-ng), so that it
 # names the digit of voices unlike FSDD's; /reconstruct and POST /v1/voices use it.
 digits: $(BIN)/.dev
 	$(BIN)/python -m training espeak --dest .cache/espeak-train --group train

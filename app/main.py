@@ -15,16 +15,16 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
-from app import metrics
-from app.config import Settings
-from app.custom_voices import VoiceBook
-from app.errors import install_handlers
-from app.limits import Capacity
-from app.middleware import AccessMiddleware, BodyLimitMiddleware
-from app.pages import router as pages_router
-from app.routes import router
-from app.synth import Synthesizer
-from app.voice_routes import router as voices_router
+from app.api import metrics
+from app.api.errors import install_handlers
+from app.api.limits import Capacity
+from app.api.middleware import AccessMiddleware, BodyLimitMiddleware
+from app.api.pages import router as pages_router
+from app.api.routes import router
+from app.api.voice_routes import router as voices_router
+from app.core.config import Settings
+from app.synthesis.custom_voices import VoiceBook
+from app.synthesis.synthesizer import Synthesizer
 
 log = logging.getLogger("app")
 

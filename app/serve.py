@@ -29,7 +29,7 @@ from pathlib import Path
 
 import uvicorn
 
-from app.config import Settings
+from app.core.config import Settings
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 SECRET_ENV = "AUDIOVAE_VOICE_SECRET"

@@ -7,8 +7,8 @@ import statistics
 import time
 from pathlib import Path
 
-from app.formats import FORMATS, AudioWriter, output_rate
-from app.synth import Synthesizer
+from app.audio.formats import FORMATS, AudioWriter, output_rate
+from app.synthesis.synthesizer import Synthesizer
 
 
 def encode_costs(bundle: Path, repeats: int = 20) -> dict[str, dict[str, float]]:

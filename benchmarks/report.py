@@ -1,7 +1,8 @@
-"""The speed benchmark's result (benchmarks/speed.py) as the Markdown tables of the README."""
+"""The speed benchmark's result (benchmarks/speed.py) as Markdown tables (docs/performance.md)."""
 
 from __future__ import annotations
 
+from benchmarks.openai_speech import markdown as speech_markdown
 from benchmarks.speed import SEED_GL_ITERS
 
 
@@ -60,6 +61,9 @@ def markdown(result: dict) -> str:
                 f"| {row['digits']} | {kind} | {row['first_audio_ms']} | {row['last_byte_ms']} "
                 f"| {row['first_over_last']} |"
             )
+    speech = next((h["openai_speech"] for h in result["http"] if h.get("openai_speech")), None)
+    if speech:
+        lines += speech_markdown(speech)
     lines += [
         "",
         "| workers | run | requests | ok | 503 | unexpected | req/s "

@@ -24,9 +24,9 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from app.config import Settings
-from app.contract import db_to_amplitude, unscale
-from app.synth import GRIFFIN_LIM, Synthesizer
+from app.audio.contract import db_to_amplitude, unscale
+from app.core.config import Settings
+from app.synthesis.synthesizer import GRIFFIN_LIM, Synthesizer
 from benchmarks import wrk
 from benchmarks.formats import encode_costs
 from benchmarks.load import closed_loop, summarise
@@ -79,7 +79,7 @@ def seed_stack(bundle: Path, repeats: int) -> dict:
         import keras
         import librosa
 
-        from training.models import STUDY_WIDTHS, build_mlp_decoder
+        from training.models.architectures import STUDY_WIDTHS, build_mlp_decoder
     except ImportError as exc:
         return {"skipped": f"needs the train extra ({exc.name} is not installed)"}
     synth = Synthesizer(bundle)
@@ -104,7 +104,7 @@ def in_process(bundle: Path, repeats: int, gl_iters: int, sharpen: float) -> dic
     encoding split: one digit and a 10-digit sequence with the service's default vocoder,
     one digit with Griffin-Lim at the service's iterations (the previous default), and one
     at the seed stack's 32 (the like-for-like comparison)."""
-    from app.audio import encode
+    from app.audio.codec import encode
 
     stages: dict[str, list[float]] = {}
     synth = Synthesizer(bundle, observe=lambda s, t: stages.setdefault(s, []).append(t))

@@ -43,9 +43,9 @@ def trained(tmp_path_factory):
     """A tiny real training run (MLP, latent 3) exported as a bundle: (config, result, meta).
     Training imports stay inside, so service-only test runs never load TensorFlow."""
     from tests.factory import make_fsdd_tree
-    from training.config import TrainConfig
-    from training.export import export_bundle
-    from training.fit import fit
+    from training.models.config import TrainConfig
+    from training.models.export import export_bundle
+    from training.models.fit import fit
 
     root = tmp_path_factory.mktemp("train")
     config = TrainConfig(

@@ -65,7 +65,7 @@ def vowel(f0: float, seconds: float, rate: int, formants=(700.0, 1220.0, 2600.0)
     either side."""
     from scipy.signal import lfilter
 
-    from app.vocoder import pulse_train
+    from app.audio.vocoder import pulse_train
 
     n = int(round(seconds * rate))
     y = pulse_train(f0 * np.linspace(1.05, 0.95, n), rate)

@@ -1,13 +1,14 @@
-"""Adversarial fine-tuning (training/adversarial.py) on tiny random data: a few real steps."""
+"""Adversarial fine-tuning (training/models/adversarial.py) on tiny random data: a few real
+steps."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from app.contract import Contract
-from training.adversarial import AdversarialConfig, AdversarialTrainer, fine_tune
-from training.harmonic_eval import harmonic_detail
-from training.models import BUILDERS, one_hot
+from app.audio.contract import Contract
+from training.evaluation.harmonic_eval import harmonic_detail
+from training.models.adversarial import AdversarialConfig, AdversarialTrainer, fine_tune
+from training.models.architectures import BUILDERS, one_hot
 
 SHAPE = (33, 12)  # bins x frames: small enough for seconds on one core
 

@@ -1,4 +1,4 @@
-"""Waveform augmentation (training/augment.py): each transform does what it claims, the
+"""Waveform augmentation (training/data/augment.py): each transform does what it claims, the
 augmented feature cache, and a real fit with --augment and --extra-data."""
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from scipy.signal import welch
 
-from app.contract import Contract
-from app.pitch import track
+from app.audio.contract import Contract
+from app.audio.pitch import track
 from tests.factory import make_fsdd_tree, tone, vowel
-from training import data
-from training.augment import AugmentConfig, augment, change_voice, room_impulse
+from training.data import dataset as data
+from training.data.augment import AugmentConfig, augment, change_voice, room_impulse
 
 C = Contract()
 SR = C.sample_rate
@@ -218,7 +218,7 @@ def test_fit_with_augment_and_extra_data(tmp_path):
 
 
 def test_classifier_trains_on_augmented_copies(tmp_path, monkeypatch):
-    from training import classifier
+    from training.models import classifier
 
     root = make_fsdd_tree(tmp_path / "fsdd", speakers=("ann", "bob", "cy"), takes=6)
     seen, image_augment = [], classifier.augment

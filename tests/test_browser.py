@@ -66,7 +66,7 @@ def test_the_page_ships_in_a_non_editable_install(tmp_path: Path):
     names = set(zipfile.ZipFile(wheel).namelist())
     for static in sorted((REPO / "app" / "static").iterdir()):
         assert f"app/static/{static.name}" in names
-    assert "app/pages.py" in names
+    assert "app/api/pages.py" in names
 
 
 # ---------- the page in Chromium ----------

@@ -1,4 +1,5 @@
-"""The feature contract and its building blocks (app/decoding.py, app/stft.py): the study's
+"""The feature contract and its building blocks (app/audio/decoding.py,
+app/audio/stft.py): the study's
 pipeline, checked against librosa itself."""
 
 from __future__ import annotations
@@ -7,11 +8,11 @@ import librosa
 import numpy as np
 import pytest
 
-from app import contract as fc
-from app.audio import upload_to_waveform
-from app.contract import Contract, unscale, waveform_to_features
-from app.decoding import load_waveform, resample
-from app.stft import griffin_lim, istft, stft
+from app.audio import contract as fc
+from app.audio.codec import upload_to_waveform
+from app.audio.contract import Contract, load_waveform, unscale, waveform_to_features
+from app.audio.decoding import resample
+from app.audio.stft import griffin_lim, istft, stft
 from tests.factory import digit_clip, tone, write
 
 C = Contract()
@@ -134,8 +135,8 @@ def test_silence_scales_to_zeros_not_nan():
 def test_training_and_serving_features_are_identical(fsdd):
     """The training loader reads a path; the service decodes uploaded bytes. Same numbers,
     the pitch track the vocoder is fitted to and driven by included."""
-    from app.pitch import track
-    from training.data import _featurise
+    from app.audio.pitch import track
+    from training.data.dataset import _featurise
 
     path = fsdd / "recordings" / "6_theo_12.wav"
     image, db_min, db_max, _, f0, voiced = _featurise(path, C)

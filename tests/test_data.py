@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.contract import Contract
+from app.audio.contract import Contract
 from tests.factory import make_audiomnist_tree, make_fsdd_tree
-from training import data
+from training.data import dataset as data
 
 C = Contract()
 

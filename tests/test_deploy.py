@@ -24,7 +24,7 @@ import yaml
 from docker.utils.build import exclude_paths
 from dockerfile_parse import DockerfileParser
 
-from app.bundle import read_meta
+from app.synthesis.bundle import read_meta
 from tests.conftest import DEFAULT_BUNDLE, REPO, free_port
 
 DOCKERFILE = REPO / "Dockerfile"

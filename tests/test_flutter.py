@@ -1,11 +1,11 @@
-"""The source's pitch wander (app/voices.py `wander`, VocoderSpec.flutter)."""
+"""The source's pitch wander (app/synthesis/voices.py `wander`, VocoderSpec.flutter)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from app.bundle import read_meta
-from app.voices import SourceModel, wander
+from app.synthesis.bundle import read_meta
+from app.synthesis.voices import SourceModel, wander
 from tests.conftest import DEFAULT_BUNDLE
 
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from app.bundle import read_meta
-from app.formats import FORMATS, AudioWriter, negotiate, output_rate, wav_header
+from app.audio.formats import FORMATS, AudioWriter, negotiate, output_rate, wav_header
+from app.synthesis.bundle import read_meta
 from tests.audio_checks import assert_problem, ffmpeg_decode
 from tests.conftest import DEFAULT_BUNDLE
 

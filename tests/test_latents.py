@@ -9,11 +9,11 @@ import shutil
 import numpy as np
 import pytest
 
-from app.bundle import DECODER_FILE, ENCODER_FILE, META_FILE, read_meta
-from app.synth import Synthesizer
+from app.synthesis.bundle import DECODER_FILE, ENCODER_FILE, META_FILE, read_meta
+from app.synthesis.synthesizer import Synthesizer
 from tests.factory import make_fsdd_tree
 from training.__main__ import main as cli
-from training.latents import fit_mixtures
+from training.models.latents import fit_mixtures
 
 
 @pytest.fixture()

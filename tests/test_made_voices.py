@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.contract import waveform_to_features
-from app.custom_voices import MEAN, VoiceBook, split_words
-from app.synth import Synthesizer
-from app.voice_ids import VoiceIdError, VoiceSigner, VoiceToken
+from app.audio.contract import waveform_to_features
+from app.synthesis.custom_voices import MEAN, VoiceBook, split_words
+from app.synthesis.synthesizer import Synthesizer
+from app.synthesis.voice_ids import VoiceIdError, VoiceSigner, VoiceToken
 from tests.conftest import DEFAULT_BUNDLE
 
 SECRET = b"test-secret-for-made-voices"
@@ -38,7 +38,7 @@ def test_words_at_a_voices_means_are_anchored_to_it(synth):
 
 
 def test_clips_in_a_voice_are_mostly_anchored_to_it(synth, clips):
-    """Through the vocoder and back: nicolas's and yweweler's regions overlap (README)."""
+    """Through the vocoder and back: nicolas's and yweweler's regions overlap (docs/voices.md)."""
     book = VoiceBook(synth, SECRET, 0.5)
     nearest = {vid: book.make(clip)[1].nearest for vid, clip in clips.items()}
     assert sum(n == vid for vid, n in nearest.items()) >= len(clips) - 1, nearest

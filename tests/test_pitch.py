@@ -1,14 +1,13 @@
-"""The service's YIN pitch tracker (app/pitch.py) against known signals and librosa.pyin."""
+"""The service's YIN pitch tracker (app/audio/pitch.py) against known signals and librosa.pyin."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from app.contract import Contract, fix_length
-from app.decoding import load_waveform
-from app.pitch import track
-from app.vocoder import pulse_train
+from app.audio.contract import Contract, fix_length, load_waveform
+from app.audio.pitch import track
+from app.audio.vocoder import pulse_train
 
 CONTRACT = Contract()
 RATE = CONTRACT.sample_rate

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.postfilter import sharpen
+from app.audio.postfilter import sharpen
 
 
 def magnitudes(seed: int = 0) -> np.ndarray:

@@ -11,14 +11,25 @@ import onnxruntime as ort
 import pytest
 import soundfile as sf
 
-from app.bundle import CLASSIFIER_FILE, DECODER_FILE, ENCODER_FILE, read_meta
-from app.config import Settings
-from app.contract import Contract
-from app.model import one_hot
-from app.synth import Synthesizer
+from app.audio.contract import Contract
+from app.core.config import Settings
+from app.synthesis.bundle import CLASSIFIER_FILE, DECODER_FILE, ENCODER_FILE, read_meta
+from app.synthesis.model import one_hot
+from app.synthesis.synthesizer import Synthesizer
 from tests.conftest import Server
 from tests.factory import digit_clip, make_fsdd_tree
-from training.classifier import (
+from training.evaluation.comparison import write_comparison
+from training.evaluation.evaluate import EvalConfig, evaluate_bundle
+from training.evaluation.metrics import (
+    frechet_distance,
+    inception_score,
+    level_align,
+    log_spectral_distance,
+    spectral_convergence,
+    spread,
+)
+from training.evaluation.second_opinion import SecondOpinion
+from training.models.classifier import (
     JUDGE_FILE,
     JudgeConfig,
     _mel_matrix,
@@ -28,20 +39,9 @@ from training.classifier import (
     export_classifier,
     train_classifier,
 )
-from training.comparison import write_comparison
-from training.config import TrainConfig
-from training.evaluate import EvalConfig, evaluate_bundle
-from training.export import export_bundle
-from training.fit import fit
-from training.metrics import (
-    frechet_distance,
-    inception_score,
-    level_align,
-    log_spectral_distance,
-    spectral_convergence,
-    spread,
-)
-from training.second_opinion import SecondOpinion
+from training.models.config import TrainConfig
+from training.models.export import export_bundle
+from training.models.fit import fit
 
 SPEAKERS = ("ann", "bob", "cy", "dee")
 

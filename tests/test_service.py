@@ -9,7 +9,7 @@ import httpx
 import numpy as np
 import pytest
 
-from app.bundle import read_meta
+from app.synthesis.bundle import read_meta
 from tests.audio_checks import assert_good_clip, assert_problem, audio_bytes, read_audio
 from tests.conftest import DEFAULT_BUNDLE, Server
 from tests.factory import digit_clip, tone

@@ -51,7 +51,7 @@ def test_hash_mismatch(tmp_path):
 
 def test_truncated_onnx_with_matching_hash(tmp_path):
     """A hash recorded for a broken file: the ONNX loader is what refuses it."""
-    from app.bundle import sha256_file
+    from app.synthesis.bundle import sha256_file
 
     bundle = copy_bundle(tmp_path)
     onnx = bundle / "encoder.onnx"

@@ -9,11 +9,11 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from app.bundle import DECODER_FILE, ENCODER_FILE, read_meta, sha256_file
-from app.synth import Synthesizer
+from app.synthesis.bundle import DECODER_FILE, ENCODER_FILE, read_meta, sha256_file
+from app.synthesis.synthesizer import Synthesizer
 from tests.factory import make_fsdd_tree
 from training.__main__ import main as cli
-from training.fit import TimeBudget
+from training.models.fit import TimeBudget
 
 
 def test_training_reports_losses_per_split(trained):

@@ -11,26 +11,25 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from app.bundle import read_meta
-from app.config import Settings
-from app.contract import fix_length
-from app.custom_voices import VoiceBook
-from app.decoding import load_waveform
-from app.synth import Synthesizer
+from app.audio.contract import fix_length, load_waveform
+from app.core.config import Settings
+from app.synthesis.bundle import read_meta
+from app.synthesis.custom_voices import VoiceBook
+from app.synthesis.synthesizer import Synthesizer
 from tests.conftest import DEFAULT_BUNDLE, REPO
 from tests.factory import vowel, write
-from training import espeak
-from training.data import list_clips, load_dataset
-from training.second_opinion import SecondOpinion
-from training.speakers import (
+from training.data import espeak
+from training.data.dataset import list_clips, load_dataset
+from training.evaluation.second_opinion import SecondOpinion
+from training.evaluation.speakers import (
     SpeakerClassifier,
     fit_on_takes,
     fit_vocoder_robust,
     shares,
     vocoded,
 )
-from training.transfer import Reference, make_in_voices
-from training.unseen import load_set, measure_unseen, table, write_result
+from training.evaluation.transfer import Reference, make_in_voices
+from training.evaluation.unseen import load_set, measure_unseen, table, write_result
 
 JUDGE = REPO / "models" / "judge"
 EVAL, TRAIN = espeak.EVAL_VOICES[0], espeak.TRAIN_VOICES[0]
@@ -108,7 +107,7 @@ def default_synth():
 
 
 def test_measure_unseen_on_a_small_set(espeak_set, default_synth, tmp_path):
-    from training.metrics import Judge, features
+    from training.evaluation.metrics import Judge, features
 
     synth, judge = default_synth, Judge(JUDGE)
     contract = synth.contract
@@ -143,7 +142,7 @@ def test_measure_unseen_on_a_small_set(espeak_set, default_synth, tmp_path):
 
 
 def test_theo_is_heard_and_named_as_the_real_speaker(fsdd, default_synth):
-    from training.metrics import Judge
+    from training.evaluation.metrics import Judge
 
     held = load_set(fsdd, ["theo"], default_synth.contract, takes=2)
     result = measure_unseen(default_synth, Judge(JUDGE), {"theo": held}, gl_iters=4)
@@ -154,8 +153,8 @@ def test_theo_is_heard_and_named_as_the_real_speaker(fsdd, default_synth):
 
 
 def test_renditions_already_made_are_measured_not_remade(fsdd, default_synth, monkeypatch):
-    from training.metrics import Judge
-    from training.reconstruction import ReconstructAt, reconstructions
+    from training.evaluation.metrics import Judge
+    from training.evaluation.reconstruction import ReconstructAt, reconstructions
 
     synth, judge = default_synth, Judge(JUDGE)
     held = load_set(fsdd, ["theo"], synth.contract, takes=1)
@@ -252,7 +251,7 @@ def test_a_wideband_set_is_made_at_its_rate(tmp_path):
 
 
 def test_identity_probe_hears_vocal_tracts_through_the_vocoder(tmp_path, default_synth):
-    from training.identity import RENDITIONS, measure_identity, summary
+    from training.evaluation.identity import RENDITIONS, measure_identity, summary
 
     synth, contract = default_synth, default_synth.contract
     root = _speaker_tree(tmp_path / "speakers", takes=4)

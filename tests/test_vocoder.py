@@ -1,14 +1,14 @@
-"""The source-filter vocoder (app/vocoder.py): its source, its filter and what comes out."""
+"""The source-filter vocoder (app/audio/vocoder.py): its source, its filter and what comes out."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from app.contract import Contract
-from app.pitch import track
-from app.stft import stft
-from app.vocoder import (
+from app.audio.contract import Contract
+from app.audio.pitch import track
+from app.audio.stft import stft
+from app.audio.vocoder import (
     Excitation,
     envelope_at,
     fill_unvoiced,

@@ -11,9 +11,9 @@ import httpx
 import numpy as np
 import pytest
 
-from app.contract import Contract, resample
-from app.pitch import track
-from app.voice_ids import PREFIX, VoiceSigner, VoiceToken
+from app.audio.contract import Contract, resample
+from app.audio.pitch import track
+from app.synthesis.voice_ids import PREFIX, VoiceSigner, VoiceToken
 from tests.audio_checks import assert_problem, audio_bytes, read_audio
 from tests.conftest import DEFAULT_BUNDLE, Server
 from tests.factory import vowel

@@ -8,17 +8,23 @@ import shutil
 import numpy as np
 import pytest
 
-from app.bundle import DECODER_FILE, ENCODER_FILE, read_meta
-from app.contract import Contract, image_to_magnitude, waveform_to_features
-from app.pitch import track
-from app.synth import GRIFFIN_LIM, SOURCE_FILTER, Synthesizer
-from app.vocoder import pulse_train
-from app.voices import SourceModel, Voice, draw_speaker
+from app.audio.contract import Contract, image_to_magnitude, waveform_to_features
+from app.audio.pitch import track
+from app.audio.vocoder import pulse_train
+from app.synthesis.bundle import DECODER_FILE, ENCODER_FILE, read_meta
+from app.synthesis.synthesizer import GRIFFIN_LIM, SOURCE_FILTER, Synthesizer
+from app.synthesis.voices import SourceModel, Voice, draw_speaker
 from tests.conftest import DEFAULT_BUNDLE
 from training.__main__ import main as cli
-from training.data import Dataset
-from training.naturalness import voicing
-from training.voices import clip_median_f0, fit_contours, fit_vocoder, fit_voices, fit_voicing
+from training.data.dataset import Dataset
+from training.evaluation.naturalness import voicing
+from training.models.voices import (
+    clip_median_f0,
+    fit_contours,
+    fit_vocoder,
+    fit_voices,
+    fit_voicing,
+)
 
 CONTRACT = Contract()
 BINS, FRAMES = CONTRACT.image_shape

@@ -7,9 +7,9 @@ import argparse
 import logging
 from dataclasses import replace
 
-from app.contract import Contract
+from app.audio.contract import Contract
 from training.cli import build_parser as _parser
-from training.config import TrainConfig
+from training.models.config import TrainConfig
 
 
 def _adversarial(args: argparse.Namespace) -> None:
@@ -20,12 +20,12 @@ def _adversarial(args: argparse.Namespace) -> None:
     tf.config.threading.set_intra_op_parallelism_threads(args.threads)
     tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     if args.command == "harmonics":
-        from training.harmonic_eval import compare
+        from training.evaluation.harmonic_eval import compare
 
         rows = compare(args.bundles, args.data, args.judge, args.cache_dir, args.picture)
         print(json.dumps(rows, indent=1))
         return
-    from training.adversarial import AdversarialConfig, run
+    from training.models.adversarial import AdversarialConfig, run
 
     config = AdversarialConfig(lambda_adv=args.lambda_adv, lambda_fm=args.lambda_fm,
                                rec_weight=args.rec_weight, minutes=args.minutes)  # fmt: skip
@@ -42,35 +42,35 @@ def main(argv: list[str] | None = None) -> None:
         _adversarial(args)
         return
     if args.command == "fetch":
-        from training.fetch import fetch
+        from training.data.fetch import fetch
 
         print(fetch(args.dataset, args.dest))
         return
     if args.command == "espeak":
-        from training.espeak import make_set
+        from training.data.espeak import make_set
 
         print(make_set(args.dest, args.group, args.force))
         return
     if args.command == "unseen":
-        from training.unseen import run
+        from training.evaluation.unseen import run
 
         run(args.bundle, args.fsdd, args.espeak, args.judge, args.write, args.takes,
             args.cache_dir)  # fmt: skip
         return
     if args.command == "samples":
-        from app.config import Settings
-        from training.samples import write_samples
+        from app.core.config import Settings
+        from training.evaluation.samples import write_samples
 
         defaults = Settings()
         write_samples(args.bundle, args.out, defaults.temperature, defaults.sharpen)
         return
     if args.command == "voices":
-        from training.voices import refit_bundle as refit_voices
+        from training.models.voices import refit_bundle as refit_voices
 
         refit_voices(args.bundle, args.data, args.cache_dir)
         return
     if args.command == "latents":
-        from training.latents import refit_bundle
+        from training.models.latents import refit_bundle
 
         refit_bundle(args.bundle, args.data, args.components, args.cache_dir)
         return
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> None:
         _classifier(args)
         return
     if args.command == "evaluate":
-        from training.evaluate import EvalConfig, evaluate_bundle
+        from training.evaluation.evaluate import EvalConfig, evaluate_bundle
 
         given = {
             "gl_iters": args.gl_iters,
@@ -104,11 +104,11 @@ def main(argv: list[str] | None = None) -> None:
         )
         return
     if args.command == "compare":
-        from training.comparison import write_comparison
+        from training.evaluation.comparison import write_comparison
 
         print(write_comparison(args.bundles, args.out))
         return
-    from training.models import DEFAULT_WIDTHS
+    from training.models.architectures import DEFAULT_WIDTHS
 
     layouts = args.extra_layout or ["fsdd"]
     if len(layouts) not in (1, len(args.extra_data)):
@@ -140,8 +140,8 @@ def main(argv: list[str] | None = None) -> None:
         ),
         contract=_contract(args),
     )
-    from training.export import export_bundle
-    from training.fit import fit
+    from training.models.export import export_bundle
+    from training.models.fit import fit
 
     result = fit(config)
     meta = export_bundle(result, config)
@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def _contract(args: argparse.Namespace) -> Contract:
     """The study's contract, band-limited to --band-hz (default: the data's bandwidth)."""
-    from training.data import data_band_hz, list_clips
+    from training.data.dataset import data_band_hz, list_clips
 
     contract = Contract()
     if args.band_hz is None:
@@ -165,7 +165,7 @@ def _contract(args: argparse.Namespace) -> Contract:
 
 
 def _classifier(args: argparse.Namespace) -> None:
-    from training.classifier import JudgeConfig, export_classifier, train_classifier
+    from training.models.classifier import JudgeConfig, export_classifier, train_classifier
 
     config = JudgeConfig(
         data=args.data,

@@ -6,11 +6,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from training.config import TrainConfig
+from training.models.config import TrainConfig
 
 DESCRIPTION = (
     "fit, latents, voices, samples, classifier, evaluate, compare, fetch, espeak, unseen, "
-    "adversarial, harmonics: see README.md"
+    "adversarial, harmonics: see docs/measurements.md"
 )
 BAND_HELP = (
     "drop content above this frequency (the contract's band_hz); default: the data's own "
@@ -89,7 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--augment",
         type=int,
         default=0,
-        help="augmented copies of each training clip (training/augment.py); val/test stay real",
+        help="augmented copies of each training clip (training/data/augment.py); "
+        "val/test stay real",
     )
     fit.add_argument(
         "--extra-data",
@@ -178,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("dataset", choices=["audiomnist", "fsdd"])
     fetch.add_argument("--dest", type=Path, default=Path("data"))
 
-    # Voices no model heard (issue 15): training/espeak.py and training/unseen.py.
+    # Voices no model heard (issue 15): training/data/espeak.py and training/evaluation/unseen.py.
     espeak = commands.add_parser("espeak", help="make the espeak-ng synthetic-voice digit set")
     espeak.add_argument("--dest", type=Path, default=Path(".cache/espeak"))
     espeak.add_argument("--group", choices=["eval", "train", "all"], default="all")
@@ -191,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     unseen.add_argument("--takes", type=int, default=None, help="only takes below this")
     unseen.add_argument("--write", action="store_true", help="into evaluation.unseen_voices")
     unseen.add_argument("--cache-dir", type=Path, default=TrainConfig.cache_dir)
-    # Adversarial fine-tuning of a cvae's decoder (issue 14): training/adversarial.py.
+    # Adversarial fine-tuning of a cvae's decoder (issue 14): training/models/adversarial.py.
     adv = commands.add_parser("adversarial", help="fine-tune a cvae bundle's decoder with a GAN")
     adv.add_argument("bundle", type=Path, help="the base bundle (copied, never written)")
     adv.add_argument("--weights", type=Path, required=True, help="its fit's best.weights.h5")

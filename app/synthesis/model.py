@@ -1,0 +1,107 @@
+"""One bundle's model, loaded and verified: its encoder, decoder and optional classifier run
+on ONNX Runtime (app/synthesis/sessions.py), latents drawn from its per-digit mixtures, and decoded
+images un-scaled with its per-digit dB ranges. Synthesis builds on it
+(app/synthesis/synthesizer.py)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from app.audio.contract import Contract, image_to_magnitude
+from app.synthesis.bundle import DECODER_FILE, BundleMeta, read_meta
+from app.synthesis.sessions import N_DIGITS, load_sessions
+from app.synthesis.voices import Mixture
+
+
+def one_hot(digits: list[int] | np.ndarray) -> np.ndarray:
+    return np.eye(N_DIGITS, dtype=np.float32)[np.asarray(digits, dtype=np.int64)]
+
+
+class BundleModel:
+    """Loads and verifies one bundle and runs its networks; `observe` gets stage timings."""
+
+    def __init__(
+        self,
+        folder: Path,
+        threads: int = 1,
+        observe: Callable[[str, float], None] | None = None,
+    ) -> None:
+        self.folder = folder
+        self.observe = observe or (lambda stage, seconds: None)  # stage timings, e.g. metrics
+        self.meta: BundleMeta = read_meta(folder)
+        self.contract: Contract = self.meta.contract_params()
+        self.latent_dim = self.meta.model.latent_dim
+        self.conditional = self.meta.model.conditional
+        self.decoder, self.encoder, self.classifier = load_sessions(folder, self.meta, threads)
+        self._latent = {int(d): Mixture(m) for d, m in self.meta.latent.items()}
+
+    @property
+    def model_id(self) -> str:
+        return f"{self.meta.name}@{self.meta.files[DECODER_FILE].sha256[:12]}"
+
+    @contextmanager
+    def _stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.observe(name, time.perf_counter() - start)
+
+    def _feed(self, session: ort.InferenceSession, first: np.ndarray, digits) -> dict:
+        inputs = session.get_inputs()
+        feed = {inputs[0].name: first}
+        if self.conditional:
+            feed[inputs[1].name] = one_hot(digits)
+        return feed
+
+    def decode(self, z: np.ndarray, digits: list[int] | None = None) -> np.ndarray:
+        """Latents [N, latent] (and, if conditional, their digits) -> images [N, bins,
+        frames] in [0, 1]."""
+        with self._stage("decode"):
+            (images,) = self.decoder.run(None, self._feed(self.decoder, z, digits))
+        return images
+
+    def encode(
+        self, images: np.ndarray, digits: list[int] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Images [N, bins, frames] (and, if conditional, their digits) -> (z_mean,
+        z_log_var), each [N, latent]."""
+        with self._stage("encode"):
+            z_mean, z_log_var = self.encoder.run(None, self._feed(self.encoder, images, digits))
+        return z_mean, z_log_var
+
+    def classify(self, images: np.ndarray) -> np.ndarray:
+        """Digit logits [N, 10] from the bundle's classifier."""
+        if self.classifier is None:
+            raise RuntimeError("this bundle has no classifier")
+        (logits,) = self.classifier.run(None, {self.classifier.get_inputs()[0].name: images})
+        return logits
+
+    def sample_latents(
+        self, digits: list[int], rng: np.random.Generator, temperature: float
+    ) -> np.ndarray:
+        """z for each digit, from the mixture fitted to that digit's training encodings:
+        a component by weight, then its Gaussian with the spread scaled by temperature
+        (0 = the component's mean). A conditional bundle without one samples N(0, I)."""
+        eps = rng.standard_normal((len(digits), self.latent_dim)).astype(np.float32)
+        if not self._latent:
+            return temperature * eps
+        mixtures = [self._latent[d] for d in digits]
+        picks = [m.pick(u) for m, u in zip(mixtures, rng.random(len(digits)), strict=True)]
+        means = np.stack([m.means[k] for m, k in zip(mixtures, picks, strict=True)])
+        scales = np.stack([m.scales[k] for m, k in zip(mixtures, picks, strict=True)])
+        return (means + temperature * np.einsum("nij,nj->ni", scales, eps)).astype(np.float32)
+
+    def unscale(self, images: np.ndarray, digits: list[int]) -> np.ndarray:
+        """Decoded [0, 1] images [N, bins, frames] -> linear magnitudes, with each digit's
+        dB range from the bundle."""
+        scales = [self.meta.scaling[str(d)] for d in digits]
+        db_min = np.array([s.db_min for s in scales], np.float32)[:, None, None]
+        db_max = np.array([s.db_max for s in scales], np.float32)[:, None, None]
+        return image_to_magnitude(images, db_min, db_max)

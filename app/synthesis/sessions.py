@@ -1,0 +1,72 @@
+"""A bundle's ONNX sessions, loaded once and checked against its contract.
+
+- decoder.onnx  input "z" [N, latent] (+ "digit" [N, 10] one-hot, if conditional)
+                -> image [N, bins, frames] in [0, 1]
+- encoder.onnx  input "image" [N, bins, frames] (+ "digit" [N, 10], if conditional)
+                -> z_mean, z_log_var [N, latent]
+- classifier.onnx (optional) input "image" -> logits [N, 10]
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import onnxruntime as ort
+
+from app.synthesis.bundle import (
+    CLASSIFIER_FILE,
+    DECODER_FILE,
+    ENCODER_FILE,
+    BundleError,
+    BundleMeta,
+)
+
+N_DIGITS = 10
+
+
+def session(path: Path, threads: int) -> ort.InferenceSession:
+    """One CPU session; `threads` intra-op threads (the service sets them per worker)."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    try:
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises several private exception types
+        raise BundleError(f"{path}: not a loadable ONNX model ({exc})") from exc
+
+
+def check_shape(path: Path, what: str, actual: list, expected: tuple[int, ...]) -> None:
+    """Compare an ONNX tensor shape with the contract's, ignoring the dynamic batch axis."""
+    if len(actual) != len(expected) + 1 or tuple(actual[1:]) != expected:
+        raise BundleError(f"{path}: {what} has shape {actual}, the contract needs [N, {expected}]")
+
+
+def load_sessions(
+    folder: Path, meta: BundleMeta, threads: int
+) -> tuple[ort.InferenceSession, ort.InferenceSession, ort.InferenceSession | None]:
+    """(decoder, encoder, classifier or None), each checked against the contract's image
+    shape, the latent size and, for a conditional model, the digit input."""
+    decoder = session(folder / DECODER_FILE, threads)
+    encoder = session(folder / ENCODER_FILE, threads)
+    has_classifier = CLASSIFIER_FILE in meta.files
+    classifier = session(folder / CLASSIFIER_FILE, threads) if has_classifier else None
+    image, latent = meta.contract_params().image_shape, (meta.model.latent_dim,)
+    decoder_path, encoder_path = folder / DECODER_FILE, folder / ENCODER_FILE
+    check_shape(decoder_path, "input z", decoder.get_inputs()[0].shape, latent)
+    check_shape(decoder_path, "output", decoder.get_outputs()[0].shape, image)
+    check_shape(encoder_path, "input image", encoder.get_inputs()[0].shape, image)
+    for output in encoder.get_outputs():
+        check_shape(encoder_path, f"output {output.name}", output.shape, latent)
+    if meta.model.conditional:
+        for path, model in ((decoder_path, decoder), (encoder_path, encoder)):
+            inputs = model.get_inputs()
+            if len(inputs) != 2:
+                raise BundleError(f"{path}: a conditional model needs a 'digit' input")
+            check_shape(path, "input digit", inputs[1].shape, (N_DIGITS,))
+    if classifier is not None:
+        path = folder / CLASSIFIER_FILE
+        check_shape(path, "input", classifier.get_inputs()[0].shape, image)
+        check_shape(path, "output", classifier.get_outputs()[0].shape, (N_DIGITS,))
+    return decoder, encoder, classifier

@@ -4,7 +4,7 @@
 #   docker build --target serve -t audio-vae .        the API: serve extra only, no TensorFlow
 #   docker build --target train -t audio-vae-train .  retraining: the train extra (TensorFlow)
 # `docker compose up` builds the first; `docker compose --profile train run train` the second.
-# tests/test_deploy.py reproduces the serve image's install and runs its CMD and HEALTHCHECK.
+# tests/test_deploy_image.py reproduces the serve image's install and runs its CMD and HEALTHCHECK.
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from benchmarks.server import REPO, Server, free_port  # noqa: F401 (re-exported for tests)
+from tests.demo_page import browser, demo  # noqa: F401 (fixtures of the browser tests)
 
 FSDD = Path(os.environ.get("AUDIOVAE_FSDD", REPO.parent / "shared" / "data" / "fsdd"))
 DEFAULT_BUNDLE = REPO / "models" / "default"

@@ -21,8 +21,7 @@ import numpy as np
 import soundfile as sf
 from sklearn.model_selection import train_test_split
 
-from app.audio.contract import Contract, waveform_to_features
-from app.audio.contract import load_waveform
+from app.audio.contract import Contract, load_waveform, waveform_to_features
 from app.audio.pitch import track
 from training.data.augment import AugmentConfig, augment
 
@@ -74,7 +73,7 @@ class Dataset:
     digits: np.ndarray  # int64 [N]
     speakers: np.ndarray  # str [N]
     takes: np.ndarray  # int64 [N]
-    f0: np.ndarray  # float32 [N, frames]: YIN pitch per contract frame (app/audio/pitch.py), 0 unvoiced
+    f0: np.ndarray  # float32 [N, frames]: YIN pitch per frame (app/audio/pitch.py), 0 unvoiced
     voiced: np.ndarray  # bool [N, frames]
 
     def __len__(self) -> int:

@@ -11,7 +11,14 @@ import numpy as np
 
 from app.audio.contract import Contract
 from training.data.augment import AugmentConfig
-from training.data.dataset import Clip, Dataset, length_filter, list_clips, load_augmented, load_dataset
+from training.data.dataset import (
+    Clip,
+    Dataset,
+    length_filter,
+    list_clips,
+    load_augmented,
+    load_dataset,
+)
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,11 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
 from app.api import metrics
+from app.api.auth import ApiKeyMiddleware
 from app.api.errors import install_handlers
 from app.api.limits import Capacity
 from app.api.middleware import AccessMiddleware, BodyLimitMiddleware
+from app.api.openai_routes import router as openai_router
 from app.api.pages import router as pages_router
 from app.api.routes import router
 from app.api.voice_routes import router as voices_router
@@ -30,6 +32,10 @@ log = logging.getLogger("app")
 
 # Multipart framing around an upload: boundaries, part headers, small form fields.
 MULTIPART_OVERHEAD = 64 * 1024
+# A speech request at its fields' longest (input and instructions 4,096 characters each),
+# every character escaped as a JSON surrogate pair (12 bytes): within its own limit, a
+# body that is too long for its fields is a 400 naming the field, not a 413.
+SPEECH_JSON_BYTES = 128 * 1024
 EXPOSED_HEADERS = [
     "X-Model-Id", "X-Digits", "X-Seed", "X-Sample-Rate", "X-Duration-Seconds",
     "X-Temperature", "X-GL-Iters", "X-Sharpen", "X-Phase", "X-Vocoder", "X-Voice",
@@ -102,16 +108,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_handlers(app)
     app.include_router(router)
     app.include_router(voices_router)
+    app.include_router(openai_router)
     app.include_router(pages_router)
     # Outermost last: access logging sees every response, including 413s from the limiter.
     app.add_middleware(
         BodyLimitMiddleware,
         limits={
-            path: settings.max_upload_bytes + MULTIPART_OVERHEAD
-            for path in ("/reconstruct", "/v1/voices")
+            **{
+                path: settings.max_upload_bytes + MULTIPART_OVERHEAD
+                for path in ("/reconstruct", "/v1/voices")
+            },
+            "/v1/audio/speech": max(settings.max_json_bytes, SPEECH_JSON_BYTES),
         },
         default=settings.max_json_bytes,
     )
+    if settings.api_keys:
+        # Inside CORS (a browser's preflight carries no key) and access logging (401s logged).
+        keys = [key.get_secret_value() for key in settings.api_keys]
+        app.add_middleware(ApiKeyMiddleware, keys=keys)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -13,6 +13,11 @@ here, before any worker starts, since files left by an earlier run would be coun
 Voice ids: without AUDIOVAE_VOICE_SECRET, one random key is made here and given to every
 worker (so they accept each other's ids), valid until the command stops.
 
+Failures: a worker that cannot start (a missing or broken bundle) makes the command exit
+with status 3, whatever the worker count (uvicorn's own supervisor stops but exits 0: a
+restart policy `on-failure` would never see it). A worker that dies later (killed, out of
+memory) is replaced by the supervisor; the others keep answering meanwhile.
+
 Nothing in this module imports prometheus_client: the variable must be set before it is.
 """
 
@@ -28,6 +33,8 @@ import tempfile
 from pathlib import Path
 
 import uvicorn
+from uvicorn.config import STARTUP_FAILURE
+from uvicorn.supervisors import Multiprocess
 
 from app.core.config import Settings
 
@@ -68,6 +75,28 @@ def prepare_metrics_dir(folder: Path) -> None:
         stale.unlink()
 
 
+def supervise(config: uvicorn.Config) -> int:
+    """uvicorn.run's several-worker path, with the exit status it drops: STARTUP_FAILURE
+    when a worker failed to start (the supervisor then stops the others), else 0."""
+    supervisor = Multiprocess(config, sockets=[config.bind_socket()])
+    supervisor.run()
+    failed = [p.pid for p in supervisor.processes if p.exitcode == STARTUP_FAILURE]
+    if failed:
+        log.error("worker %s could not start (see above); exiting with status %d",
+                  failed[0], STARTUP_FAILURE)  # fmt: skip
+        return STARTUP_FAILURE
+    return 0
+
+
+def run(workers: int, **options) -> int:
+    """Serve until stopped; the exit status (0, or STARTUP_FAILURE)."""
+    app = "app.main:create_app"
+    if workers == 1:  # one process, no supervisor: uvicorn exits 3 itself on a failed start
+        uvicorn.run(app, factory=True, workers=1, **options)
+        return 0
+    return supervise(uvicorn.Config(app, factory=True, workers=workers, **options))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m app.serve", description=__doc__.split("\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -81,6 +110,7 @@ def main(argv: list[str] | None = None) -> None:
     settings = Settings()
     workers = args.workers or settings.workers or available_cpus()
 
+    logging.basicConfig(format="%(levelname)s:     %(message)s")
     made_here = MULTIPROC_ENV not in os.environ
     folder = Path(os.environ.get(MULTIPROC_ENV) or tempfile.mkdtemp(prefix="audiovae-metrics-"))
     prepare_metrics_dir(folder)
@@ -88,25 +118,24 @@ def main(argv: list[str] | None = None) -> None:
     if settings.voice_secret is None:
         # One key for all workers, so an id made by one is accepted by the others.
         os.environ[SECRET_ENV] = secrets.token_urlsafe(32)
-        logging.basicConfig(format="%(levelname)s:     %(message)s")
         log.warning(
             "%s is unset: voice ids are signed with a random key made for this run; they "
             "stop working when it stops (set the variable to keep them)",
             SECRET_ENV,
         )
     try:
-        uvicorn.run(
-            "app.main:create_app",
-            factory=True,
+        status = run(
+            workers,
             host=args.host,
             port=args.port,
-            workers=workers,
             access_log=False,  # the app logs one JSON line per request itself
             log_level=settings.log_level.lower(),
         )
     finally:
         if made_here:
             shutil.rmtree(folder, ignore_errors=True)
+    if status:
+        raise SystemExit(status)
 
 
 if __name__ == "__main__":

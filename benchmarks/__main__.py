@@ -1,4 +1,5 @@
-"""python -m benchmarks run    (speed)     python -m benchmarks soak --minutes 10"""
+"""python -m benchmarks run    (speed)     python -m benchmarks soak --minutes 10
+python -m benchmarks speech  (the OpenAI route's rows alone, on a fresh serve command)"""
 
 from __future__ import annotations
 
@@ -31,7 +32,21 @@ def main(argv: list[str] | None = None) -> None:
         help="/generate load generator: wrk when installed (auto), or the async httpx client",
     )
     run.add_argument("--seconds", type=float, default=10.0, help="seconds per wrk run")
+    speech = commands.add_parser("speech", help="the OpenAI route's first-byte and cost rows")
+    speech.add_argument("--repeats", type=int, default=20, help="requests per figure")
     args = parser.parse_args(argv)
+    if args.command == "speech":
+        from benchmarks.openai_speech import markdown as speech_markdown
+        from benchmarks.openai_speech import speech_rows
+        from benchmarks.server import REPO, Server
+
+        server = Server(REPO / "models" / "default", serve_command=True)
+        try:
+            server.wait_ready()
+            server.wait_workers(len(server.workers()))
+            print("\n".join(speech_markdown(speech_rows(server.url, args.repeats))))
+        finally:
+            server.stop()
     if args.command == "run":
         from benchmarks.report import markdown
         from benchmarks.speed import run as run_bench

@@ -30,6 +30,7 @@ from app.synthesis.synthesizer import GRIFFIN_LIM, Synthesizer
 from benchmarks import wrk
 from benchmarks.formats import encode_costs
 from benchmarks.load import closed_loop, summarise
+from benchmarks.openai_speech import speech_rows
 from benchmarks.server import REPO, Server
 from benchmarks.soak import UPLOAD
 from benchmarks.streams import first_and_last_byte
@@ -173,6 +174,7 @@ def over_http(
         asyncio.run(closed_loop(server.url, _generate, 2, 20))  # warm every worker
         rss_warm = _tree_rss(server)
         first_bytes = first_and_last_byte(server.url, streams) if streams else None
+        speech = speech_rows(server.url, streams) if streams else None
         rows = {}
         for concurrency in concurrencies:
             if load == "wrk":
@@ -192,6 +194,7 @@ def over_http(
         "workers": started,
         "serve_default": not workers,
         "first_and_last_byte": first_bytes,
+        "openai_speech": speech,
         "load_generator": load,
         "cold_start_s": round(cold_start, 2),
         "rss_mb_per_worker_warm": rss_warm,

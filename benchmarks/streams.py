@@ -16,19 +16,26 @@ def _digits(n: int) -> str:
     return ("4155551234" * 4)[:n]
 
 
-def _one(client: httpx.Client, digits: str, stream: bool, seed: int) -> tuple[float, float]:
-    """Seconds from sending the request to the first byte past the WAV header, and to the
+def time_to_bytes(
+    client: httpx.Client, skip: int, method: str, path: str, **request
+) -> tuple[float, float]:
+    """Seconds from sending a request to the first byte past `skip` (a header), and to the
     last byte."""
-    params = {"digits": digits, "seed": seed, **({"stream": "true"} if stream else {})}
     start = time.perf_counter()
     first, received = None, 0
-    with client.stream("POST", "/generate", params=params) as response:
+    with client.stream(method, path, **request) as response:
         response.raise_for_status()
         for chunk in response.iter_raw():
             received += len(chunk)
-            if first is None and received > WAV_HEADER:
+            if first is None and received > skip:
                 first = time.perf_counter() - start
     return first or 0.0, time.perf_counter() - start
+
+
+def _one(client: httpx.Client, digits: str, stream: bool, seed: int) -> tuple[float, float]:
+    """Seconds to the first byte past the WAV header, and to the last byte."""
+    params = {"digits": digits, "seed": seed, **({"stream": "true"} if stream else {})}
+    return time_to_bytes(client, WAV_HEADER, "POST", "/generate", params=params)
 
 
 def first_and_last_byte(url: str, repeats: int = 5) -> dict[str, dict[str, float]]:

@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api import metrics
-from app.api.errors import problem
+from app.api.errors import error_response
 
 log = logging.getLogger("app.access")
 
@@ -30,7 +30,8 @@ class BodyLimitMiddleware:
         limit = self.limits.get(scope["path"], self.default)
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            response = problem(413, f"the request body exceeds the limit of {limit} bytes")
+            detail = f"the request body exceeds the limit of {limit} bytes"
+            response = error_response(scope["path"], 413, detail)
             return await response(scope, receive, send)
         seen = 0
 

@@ -4,8 +4,6 @@ pool, inside a bounded capacity, so the event loop keeps answering."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Generator
-from contextlib import AsyncExitStack
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, File, Query, Request, UploadFile
@@ -14,7 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import ValidationError
 
 from app.api import metrics
-from app.api.deps import capacity_slot, read_upload, run_cpu, synth_of, upload_work
+from app.api.deps import read_upload, run_cpu, synth_of, upload_work
 from app.api.errors import ProblemError, problem_responses, validation_detail
 from app.api.schemas import (
     MAX_SEED,
@@ -23,7 +21,7 @@ from app.api.schemas import (
     OutputOptions,
     ReconstructParams,
 )
-from app.api.streaming import AudioStream
+from app.api.streaming import stream_audio
 from app.audio.codec import upload_to_waveform
 from app.audio.formats import FORMATS, AudioWriter, negotiate, output_rate
 from app.core.config import Settings
@@ -87,14 +85,14 @@ def _vocoder(options: OutputOptions, settings: Settings, synth: Synthesizer) -> 
         raise ProblemError(422, f"vocoder: {exc}") from exc
 
 
-def _voice(request: Request, voice_id: str | None) -> Voice | None:
+def resolve_voice(request: Request, voice_id: str | None) -> Voice | None:
     if voice_id is None:
         return None
     book: VoiceBook = request.app.state.voices
     try:
         return book.resolve(voice_id)
     except VoiceIdError as exc:
-        raise ProblemError(422, f"voice: {exc}") from exc
+        raise ProblemError(422, f"voice: {exc}", param="voice") from exc
 
 
 def _writer(synth: Synthesizer, fmt: str, options: OutputOptions) -> AudioWriter:
@@ -102,12 +100,12 @@ def _writer(synth: Synthesizer, fmt: str, options: OutputOptions) -> AudioWriter
     return AudioWriter(fmt, model_rate, output_rate(fmt, options.sample_rate, model_rate))
 
 
-def _headers(synth: Synthesizer, writer: AudioWriter, extra: dict[str, str]) -> dict[str, str]:
+def audio_headers(synth: Synthesizer, writer: AudioWriter, extra: dict[str, str]) -> dict[str, str]:
     rate = str(writer.rate)
     return {"X-Model-Id": synth.model_id, "X-Sample-Rate": rate, "Vary": "Accept", **extra}
 
 
-def _whole(
+def whole_audio(
     synth: Synthesizer, writer: AudioWriter, pieces, headers: dict[str, str]
 ) -> tuple[bytes, dict[str, str]]:
     """Synthesise every piece, then encode them as one file."""
@@ -115,17 +113,7 @@ def _whole(
     with metrics.timed("encoding"):
         data = writer.whole(pieces)
     seconds = f"{writer.frames / writer.rate:.3f}"
-    return data, {**_headers(synth, writer, headers), "X-Duration-Seconds": seconds}
-
-
-def _steps(writer: AudioWriter, pieces) -> Generator[bytes, None, None]:
-    """Encoded bytes of each piece as it is made; the same writer calls as `_whole`."""
-    for piece in pieces:
-        with metrics.timed("encoding"):
-            data = writer.feed(piece)
-        yield data
-    with metrics.timed("encoding"):
-        yield writer.flush()
+    return data, {**audio_headers(synth, writer, headers), "X-Duration-Seconds": seconds}
 
 
 @router.get("/healthz", tags=["ops"])
@@ -200,7 +188,7 @@ async def generate(
     iters = _gl_iters(params, settings)
     sharpen = _sharpen(params, settings)
     vocoder = _vocoder(params, settings, synth)
-    voice = _voice(request, params.voice)
+    voice = resolve_voice(request, params.voice)
 
     fmt = _format(params.format, request)
     if params.stream and not FORMATS[fmt].streams:
@@ -221,14 +209,8 @@ async def generate(
     options = SynthesisOptions(temperature, iters, sharpen, vocoder, voice, gap_ms)
     pieces = synth.speak_chunks(digits, seed, options)
     if params.stream:
-        # The slot is held until the stream ends, so streamed synthesis counts against the
-        # same capacity bound as whole responses.
-        slot = AsyncExitStack()
-        await slot.enter_async_context(capacity_slot(request))
-        headers = _headers(synth, writer, said)
-        header = writer.stream_header()
-        return AudioStream(header, _steps(writer, pieces), writer.media_type, headers, slot.aclose)
-    data, headers = await run_cpu(request, _whole, synth, writer, pieces, said)
+        return await stream_audio(request, writer, pieces, audio_headers(synth, writer, said))
+    data, headers = await run_cpu(request, whole_audio, synth, writer, pieces, said)
     return Response(data, media_type=writer.media_type, headers=headers)
 
 
@@ -255,7 +237,7 @@ async def reconstruct(
             waveform = upload_to_waveform(data, synth.contract, settings.max_upload_seconds)
         result = synth.reconstruct(waveform, params.phase, 0, iters, params.digit, sharpen, vocoder)
         headers = {"X-Phase": params.phase, "X-Sharpen": f"{sharpen:g}", "X-Vocoder": vocoder}
-        return _whole(synth, writer, [result], headers)
+        return whole_audio(synth, writer, [result], headers)
 
     payload, headers = await upload_work(request, work)
     return Response(payload, media_type=writer.media_type, headers=headers)

@@ -6,15 +6,19 @@ When the client hangs up, no further step is taken: the step already running fin
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Generator
-from contextlib import suppress
+from collections.abc import Awaitable, Callable, Generator, Iterable
+from contextlib import AsyncExitStack, suppress
 
 import anyio
+import numpy as np
+from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from app.api import metrics
+from app.api.deps import capacity_slot
+from app.audio.formats import AudioWriter
 
 
 def _body(data: bytes, more: bool = True) -> dict:
@@ -78,3 +82,27 @@ class AudioStream(Response):
         with suppress(ValueError):
             self.steps.close()
         await self.release()
+
+
+def encoded_steps(
+    writer: AudioWriter, pieces: Iterable[np.ndarray]
+) -> Generator[bytes, None, None]:
+    """Encoded bytes of each piece as it is made; the same writer calls as a whole file."""
+    for piece in pieces:
+        with metrics.timed("encoding"):
+            data = writer.feed(piece)
+        yield data
+    with metrics.timed("encoding"):
+        yield writer.flush()
+
+
+async def stream_audio(
+    request: Request, writer: AudioWriter, pieces: Iterable[np.ndarray], headers: dict[str, str]
+) -> AudioStream:
+    """A chunked response of `pieces` as `writer` encodes them. A synthesis slot is taken
+    now (503 if there is none) and held until the stream ends, so streamed synthesis counts
+    against the same capacity bound as whole responses."""
+    slot = AsyncExitStack()
+    await slot.enter_async_context(capacity_slot(request))
+    steps = encoded_steps(writer, pieces)
+    return AudioStream(writer.stream_header(), steps, writer.media_type, headers, slot.aclose)

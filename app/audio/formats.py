@@ -15,6 +15,8 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from app.audio.live import LIVE, LiveEncoder
+
 UNKNOWN = 0xFFFFFFFF  # a RIFF or data size that says "until the end of the stream"
 
 
@@ -24,7 +26,7 @@ class OutputFormat:
     streams: bool  # sent piece by piece with stream=true
     default_rate: int | None = None  # None: the model's rate
     rates: tuple[int, ...] | None = None  # the only rates the encoder takes; None: any
-    libsndfile: str = ""  # the libsndfile version that writes it (README)
+    libsndfile: str = ""  # the libsndfile version that writes it (docs/api.md)
 
 
 FORMATS: dict[str, OutputFormat] = {
@@ -49,6 +51,17 @@ FORMATS: dict[str, OutputFormat] = {
     "pcm": OutputFormat("audio/pcm", streams=True),
 }
 
+# Formats only POST /v1/audio/speech offers: AAC in ADTS frames (what OpenAI's speech API
+# sends), by PyAV (app/audio/live.py); libsndfile has no AAC.
+SPEECH_ONLY: dict[str, OutputFormat] = {
+    "aac": OutputFormat(
+        "audio/aac",
+        streams=False,
+        rates=(8_000, 11_025, 12_000, 16_000, 22_050, 24_000, 32_000, 44_100, 48_000),
+    ),
+}
+ALL_FORMATS = {**FORMATS, **SPEECH_ONLY}
+
 # Accept media ranges -> formats. An Accept header that names none of these (and no
 # wildcard) cannot be satisfied.
 _NAMES = {
@@ -63,7 +76,7 @@ _NAMES = {
 def output_rate(fmt: str, asked: int | None, model_rate: int) -> int:
     """The rate a response is encoded at: the asked one (or the format's default, or the
     model's), raised to the nearest the encoder takes (Opus: 8/12/16/24/48 kHz)."""
-    spec = FORMATS[fmt]
+    spec = ALL_FORMATS[fmt]
     rate = asked or spec.default_rate or model_rate
     if spec.rates and rate not in spec.rates:
         rate = min((r for r in spec.rates if r >= rate), default=spec.rates[-1])
@@ -151,10 +164,14 @@ class AudioWriter:
 
     Streamed: `stream_header()`, then `feed(piece)` for each piece, then `flush()`.
     Whole: `whole(pieces)`, which does the same and then prepends the sized header (WAV,
-    u-law) or hands the samples to libsndfile's encoder (FLAC, MP3, Ogg Opus)."""
+    u-law) or hands the samples to libsndfile's encoder (FLAC, MP3, Ogg Opus).
+    `live=True` (and AAC always): FLAC, MP3, Ogg Opus and AAC are encoded piece by piece
+    by PyAV (app/audio/live.py), so they stream too."""
 
-    def __init__(self, fmt: str, in_rate: int, out_rate: int) -> None:
+    def __init__(self, fmt: str, in_rate: int, out_rate: int, live: bool = False) -> None:
         self.fmt, self.rate, self.frames = fmt, out_rate, 0
+        use_live = fmt in LIVE and (live or fmt not in _WHOLE)
+        self._live = LiveEncoder(fmt, out_rate) if use_live else None
         self._resampler = (
             soxr.ResampleStream(in_rate, out_rate, 1, dtype="float32", quality="HQ")
             if in_rate != out_rate
@@ -164,7 +181,7 @@ class AudioWriter:
 
     @property
     def media_type(self) -> str:
-        return FORMATS[self.fmt].media_type
+        return ALL_FORMATS[self.fmt].media_type
 
     def stream_header(self) -> bytes:
         return wav_header(self.fmt, self.rate, None) if self.fmt in ("wav", "mulaw") else b""
@@ -176,6 +193,8 @@ class AudioWriter:
             return _ulaw(pcm, self.rate)
         if self.fmt in ("wav", "pcm"):
             return pcm.tobytes()
+        if self._live is not None:
+            return self._live.feed(pcm)
         self._kept.append(pcm)
         return b""
 
@@ -185,17 +204,20 @@ class AudioWriter:
         return self._encode(piece)
 
     def flush(self) -> bytes:
-        """What the resampler still holds (its filter's tail), at the end of the stream."""
-        if self._resampler is None:
-            return b""
-        return self._encode(self._resampler.resample_chunk(np.zeros(0, np.float32), last=True))
+        """What the resampler still holds (its filter's tail), at the end of the stream, and
+        a live encoder's last frames and trailer."""
+        data = b""
+        if self._resampler is not None:
+            tail = self._resampler.resample_chunk(np.zeros(0, np.float32), last=True)
+            data = self._encode(tail)
+        return data + (self._live.close() if self._live is not None else b"")
 
     def whole(self, pieces) -> bytes:
         data = b"".join(self.feed(piece) for piece in pieces) + self.flush()
         if self.fmt in ("wav", "mulaw"):
             pad = b"\0" * (len(data) % 2)  # RIFF chunks are word-aligned
             return wav_header(self.fmt, self.rate, self.frames) + data + pad
-        if self.fmt == "pcm":
+        if self.fmt == "pcm" or self._live is not None:
             return data
         container, subtype = _WHOLE[self.fmt]
         samples = np.concatenate(self._kept) if self._kept else np.zeros(0, "<i2")

@@ -3,7 +3,7 @@ silence between them; a single digit stays the contract's full clip."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -25,14 +25,16 @@ def silence(ms: float, sample_rate: int) -> np.ndarray:
     return np.zeros(int(round(ms * sample_rate / 1000)), np.float32)
 
 
-def read_out(clips: Iterator[np.ndarray], count: int, gap: np.ndarray) -> Iterator[np.ndarray]:
+def read_out(
+    clips: Iterator[np.ndarray], count: int, gap: np.ndarray | Sequence[np.ndarray]
+) -> Iterator[np.ndarray]:
     """The pieces of `count` clips in order: a single clip whole; a sequence as each clip
-    trimmed of silence, with `gap` between. Lazy: a clip is drawn from `clips` only when its
-    piece is wanted."""
+    trimmed of silence, with `gap` between (one silence for every boundary, or one per
+    boundary). Lazy: a clip is drawn from `clips` only when its piece is wanted."""
     if count == 1:
         yield next(clips)
         return
     for i, clip in enumerate(clips):
         if i:
-            yield gap
+            yield gap if isinstance(gap, np.ndarray) else gap[i - 1]
         yield trim_silence(clip)

@@ -69,38 +69,48 @@ def fill_unvoiced(f0: np.ndarray, voiced: np.ndarray, default: float) -> np.ndar
     return np.interp(frames, frames[voiced], f0[voiced]).astype(np.float32)
 
 
+def stretched(contract: Contract, hop: int, speed: float = 1.0) -> Contract:
+    """The synthesis frame grid at `hop` for a clip spoken `speed` times as fast: the
+    contract's clip length divided by `speed` (tempo; the pitch is the source's)."""
+    return replace(contract, hop_length=hop, clip_samples=int(round(contract.clip_samples / speed)))
+
+
 def source_spectrum(
     source: Excitation,
     contract: Contract,
     hop: int,
     rng: np.random.Generator,
     voiced_max_hz: float = 4000.0,
+    speed: float = 1.0,
 ) -> np.ndarray:
     """Complex STFT [bins, frames at `hop`] of the mixed excitation: pulses in voiced frames
     below `voiced_max_hz` (tapering to noise over the next kHz, as voiced speech is noisy
-    up there), noise elsewhere, with the same expected power everywhere."""
-    fine = replace(contract, hop_length=hop)
-    samples = np.arange(contract.clip_samples) / contract.hop_length
+    up there), noise elsewhere, with the same expected power everywhere. The pitch contour
+    and voicing are read `speed` times as fast; the pulses keep their rate in Hz."""
+    fine = stretched(contract, hop, speed)
+    samples = np.arange(fine.clip_samples) * speed / contract.hop_length
     frames = np.arange(len(source.f0))
     f0 = np.interp(samples, frames, source.f0).astype(np.float32)
     pulses = stft(pulse_train(f0, contract.sample_rate, rng.uniform(0, 2 * np.pi)), fine)
-    noise = stft(rng.standard_normal(contract.clip_samples).astype(np.float32), fine)
-    voicing = resample_frames(source.voicing.astype(np.float32), contract.hop_length, hop,
-                              fine.n_frames)  # fmt: skip
+    noise = stft(rng.standard_normal(fine.clip_samples).astype(np.float32), fine)
+    voicing = resample_frames(source.voicing.astype(np.float32), contract.hop_length,
+                              hop * speed, fine.n_frames)  # fmt: skip
     freqs = np.arange(fine.n_bins) * contract.sample_rate / fine.n_fft
     band = np.clip((voiced_max_hz + 1000.0 - freqs) / 1000.0, 0.0, 1.0).astype(np.float32)
     share = np.sqrt(band[:, None] * voicing[None, :])
     return share * pulses + np.sqrt(1.0 - share**2) * noise
 
 
-def envelope_at(magnitude: np.ndarray, contract: Contract, hop: int) -> np.ndarray:
+def envelope_at(
+    magnitude: np.ndarray, contract: Contract, hop: int, speed: float = 1.0
+) -> np.ndarray:
     """Magnitudes [bins, frames] at the contract's hop -> at `hop`, interpolated in dB (a
-    linear interpolation of amplitudes would smear onsets)."""
-    n_out = replace(contract, hop_length=hop).n_frames
+    linear interpolation of amplitudes would smear onsets), read `speed` times as fast."""
+    n_out = stretched(contract, hop, speed).n_frames
     db = 20.0 * np.log10(np.maximum(magnitude, _FLOOR))
-    return np.power(10.0, resample_frames(db, contract.hop_length, hop, n_out) / 20.0).astype(
-        np.float32
-    )
+    return np.power(
+        10.0, resample_frames(db, contract.hop_length, hop * speed, n_out) / 20.0
+    ).astype(np.float32)
 
 
 def render(
@@ -110,12 +120,15 @@ def render(
     rng: np.random.Generator,
     hop: int = 128,
     voiced_max_hz: float = 4000.0,
+    speed: float = 1.0,
 ) -> np.ndarray:
     """Magnitudes [bins, frames] (the envelope) and an excitation -> a waveform of the
-    contract's clip length."""
-    fine = replace(contract, hop_length=hop)
-    spectrum = source_spectrum(source, contract, hop, rng, voiced_max_hz)
-    return istft(spectrum * envelope_at(magnitude, contract, hop), fine, contract.clip_samples)
+    contract's clip length over `speed`: the envelope and the excitation's contours are read
+    at that rate (tempo), the pulses keep their pitch."""
+    fine = stretched(contract, hop, speed)
+    spectrum = source_spectrum(source, contract, hop, rng, voiced_max_hz, speed)
+    envelope = envelope_at(magnitude, contract, hop, speed)
+    return istft(spectrum * envelope, fine, fine.clip_samples)
 
 
 @dataclass(frozen=True)

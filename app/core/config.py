@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.audio.vocoder import Vocoder
 
@@ -78,8 +79,20 @@ class Settings(BaseSettings):
     # recognises best (0.25 cost 0.02 of it, README); above 0 blends in the upload's timbre.
     voice_residual: float = Field(0.0, ge=0, le=1, description="made voices' own offset kept")
 
+    # API keys (comma- or space-separated): set, every request but /healthz, /readyz and
+    # the demo page's files needs `Authorization: Bearer <one of them>` (docs/openai.md).
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list, description="API keys; empty = open"
+    )
     cors_origins: list[str] = Field(default_factory=list, description="CORS origins; empty = off")
     log_level: str = "INFO"
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [key for key in value.replace(",", " ").split() if key]
+        return value
 
     @field_validator("voice_secret", mode="before")
     @classmethod

@@ -6,10 +6,12 @@
 //   voices.js       the Voice menu (GET /v1/voices) and voices made from a clip (POST)
 //   model.js        the model card (GET /v1/model), its figures named in figures.js
 //   cards.js        a result: player, spectrogram (spectrogram.js), facts, download
-//   http.js, wav.js, stream.js, state.js: requests, WAV in and out, streamed playback,
+//   http.js, wav.js, stream.js, state.js: requests (and the API key), WAV in and out,
+//   streamed playback,
 //   and what the page did (window.audioVaeDemo, which the browser tests read).
 
 import { demo } from "./state.js";
+import { setupKey } from "./http.js";
 import { setupGeneration } from "./generate.js";
 import { setupClip } from "./clip.js";
 import { setupReconstruction, showDigitMenu } from "./reconstruct.js";
@@ -17,6 +19,7 @@ import { loadVoices, setupVoiceMaking } from "./voices.js";
 import { loadModel } from "./model.js";
 
 window.audioVaeDemo = demo;
+setupKey();
 setupGeneration();
 setupClip();
 setupReconstruction();

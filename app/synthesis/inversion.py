@@ -18,6 +18,7 @@ from app.audio.vocoder import (
     envelope_at,
     fine_structure,
     render,
+    stretched,
 )
 from app.synthesis.options import SynthesisOptions
 from app.synthesis.voices import SourceModel
@@ -47,7 +48,8 @@ class Inverter:
         source: Excitation | Harmonics | np.ndarray | None = None,
     ) -> np.ndarray:
         """VAE magnitudes [bins, frames] -> a waveform: the post-filter (`options.sharpen`),
-        then the vocoder (`options.vocoder`, None: Griffin-Lim). `source` is the
+        then the vocoder (`options.vocoder`, None: Griffin-Lim), the envelope read at
+        `options.speed` (a generated clip's tempo; not for a given spectrum). `source` is the
         source-filter's excitation, a clip's harmonics for Griffin-Lim at their hop, or a
         complex source spectrum at the contract's hop (an upload's own phase and harmonics)
         to lay the magnitudes on."""
@@ -57,9 +59,9 @@ class Inverter:
         if options.vocoder == SOURCE_FILTER and source is not None:
             spec = self.source.spec
             return render(envelope, source, self.contract, rng, spec.hop_length,
-                          spec.voiced_max_hz)  # fmt: skip
+                          spec.voiced_max_hz, options.speed)  # fmt: skip
         harmonics = source if isinstance(source, Harmonics) else None
-        return self._griffin_lim(envelope, rng, options.gl_iters, harmonics)
+        return self._griffin_lim(envelope, rng, options.gl_iters, harmonics, options.speed)
 
     def _griffin_lim(
         self,
@@ -67,17 +69,20 @@ class Inverter:
         rng: np.random.Generator,
         gl_iters: int,
         harmonics: Harmonics | None,
+        speed: float = 1.0,
     ) -> np.ndarray:
         """Griffin-Lim at `gl_hop` (harmonics' own hop when given), the envelope
-        interpolated to it in dB and the harmonics laid under it."""
-        if harmonics is None and self.gl_hop == self.contract.hop_length:
+        interpolated to it in dB, read at `speed`, and the harmonics laid under it."""
+        plain = harmonics is None and speed == 1.0
+        if plain and self.gl_hop == self.contract.hop_length:
             return magnitude_to_waveform(envelope, self.contract, None, gl_iters, rng)
         hop = self.gl_hop if harmonics is None else harmonics.hop
-        target = envelope_at(envelope, self.contract, hop)
+        speed = 1.0 if harmonics is not None else speed
+        target = envelope_at(envelope, self.contract, hop, speed)
         if harmonics is not None:
             target = target * harmonics.magnitude
-        fine = replace(self.contract, hop_length=hop)
-        return griffin_lim(target, fine, self.contract.clip_samples, gl_iters, rng=rng)
+        fine = stretched(self.contract, hop, speed)
+        return griffin_lim(target, fine, fine.clip_samples, gl_iters, rng=rng)
 
     def harmonics_of(self, waveform: np.ndarray) -> Harmonics:
         """A clip's harmonics over its own envelope at Griffin-Lim's hop."""

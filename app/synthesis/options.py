@@ -16,3 +16,7 @@ class SynthesisOptions:
     vocoder: str | None = None  # None: the best the bundle has
     voice: Voice | None = None  # None: the one the seed picks
     gap_ms: float = 80.0  # silence between the digits of a number
+    speed: float = 1.0  # tempo: 2 speaks twice as fast at the same pitch (gaps shrink too)
+    # Boundaries after digit i where the client typed a separator ("415-555"): those gaps
+    # are twice gap_ms, a short pause (app/synthesis/text.py).
+    pauses: frozenset[int] = frozenset()

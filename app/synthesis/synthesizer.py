@@ -179,12 +179,16 @@ class Synthesizer(BundleModel):
     ) -> Iterator[np.ndarray]:
         """The waveform of `speak`, in order, as float32 pieces made one digit at a time:
         a single digit is the contract's full clip; a sequence is each digit trimmed of its
-        silence, with an `options.gap_ms` silence piece between digits. Lazy: a consumer
-        that stops early (a client that hung up) spends no CPU on the digits after.
-        `changes` override single options by name."""
+        silence, with an `options.gap_ms` silence piece between digits (twice that after
+        each of `options.pauses`; all over `options.speed`). Lazy: a consumer that stops
+        early (a client that hung up) spends no CPU on the digits after. `changes` override
+        single options by name."""
         options = replace(options or SynthesisOptions(), **changes)
-        gap = silence(options.gap_ms, self.contract.sample_rate)
-        yield from read_out(self.clips(digits, seed, options), len(digits), gap)
+        rate, gap_ms = self.contract.sample_rate, options.gap_ms / options.speed
+        gap = silence(gap_ms, rate)
+        gaps = [silence(2 * gap_ms, rate) if i in options.pauses else gap
+                for i in range(len(digits) - 1)]  # fmt: skip
+        yield from read_out(self.clips(digits, seed, options), len(digits), gaps)
 
     def speak(
         self, digits: list[int], seed: int, options: SynthesisOptions | None = None, **changes

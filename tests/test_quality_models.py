@@ -145,6 +145,7 @@ def test_evaluate_writes_bundle_evaluation_report_and_table(tree, judge, cvae, t
             reports=tmp_path / "reports",
             cache_dir=root / "cache",
             espeak=None,  # tests/test_unseen.py covers the espeak-ng set
+            independent=False,  # tests/test_independent.py, on real speech
             transfer_takes=1,
         )
     )

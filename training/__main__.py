@@ -100,6 +100,7 @@ def main(argv: list[str] | None = None) -> None:
                 reports=args.reports,
                 cache_dir=args.cache_dir,
                 espeak=None if args.no_espeak else args.espeak,
+                many=None if args.no_many else args.many,
             )
         )
         return

@@ -169,6 +169,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-espeak", action="store_true", help="unseen voices: the held-out speakers only"
     )
     evaluate.add_argument("--reports", type=Path, default=Path("reports"))
+    evaluate.add_argument(
+        "--many",
+        type=Path,
+        default=Path("../shared/data/speech-commands-digits"),
+        help="the many-speaker set: its held-out speakers for the independent measurements",
+    )
+    evaluate.add_argument("--no-many", action="store_true", help="theo only")
     evaluate.add_argument("--cache-dir", type=Path, default=TrainConfig.cache_dir)
 
     compare = commands.add_parser("compare", help="write the comparison table of bundles")

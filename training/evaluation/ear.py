@@ -123,7 +123,7 @@ def accuracy(heard: Sequence[int | None], truth: Sequence[int]) -> float:
     """Share of clips heard as their true digit (None counts as wrong)."""
     if len(heard) != len(truth):
         raise ValueError(f"{len(heard)} heard but {len(truth)} truths")
-    if not truth:
+    if len(truth) == 0:
         raise ValueError("no clips")
     return sum(h == t for h, t in zip(heard, truth, strict=True)) / len(truth)
 

@@ -29,6 +29,7 @@ from app.core.config import Settings
 from app.synthesis.bundle import write_meta
 from app.synthesis.synthesizer import Synthesizer
 from training.data.dataset import Dataset, load_dataset
+from training.evaluation import independent
 from training.evaluation.comparison import summary
 from training.evaluation.metrics import (
     Judge,
@@ -94,6 +95,10 @@ class EvalConfig:
     # Voice transfer (training/evaluation/transfer.py): each FSDD speaker's takes below this are the
     # references; 0 = not measured.
     transfer_takes: int = HELD_OUT_TAKES
+    # Independent instruments (the eval extra; training/evaluation/independent.py) on theo
+    # and this many-speaker set's held-out speakers (None: theo only).
+    independent: bool = True
+    many: Path | None = Path("../shared/data/speech-commands-digits")
 
 
 # ---------------------------------------------------------------- the evaluation
@@ -264,6 +269,11 @@ def evaluate_bundle(config: EvalConfig) -> dict:
             config.transfer_takes, {"nearest": WAYS["nearest"]}, seed=config.seed,
             dataset=data,
         )  # fmt: skip
+    if config.independent and config.layout == "fsdd" and independent.available():
+        log.info("independent instruments: pocketsphinx and Resemblyzer")
+        evaluation["independent"] = independent.measure_independent(
+            synth, config.data, config.many, config.seed
+        )
     if config.variants:
         evaluation["variants"] = measure_variants(
             synth, judge, real, real_waves, config.temperature, config.seed,

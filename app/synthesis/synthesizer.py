@@ -18,7 +18,7 @@ import numpy as np
 
 from app.audio.contract import image_to_magnitude, peak_normalise, waveform_to_features
 from app.audio.pitch import PitchTrack, track
-from app.audio.sequences import read_out, silence
+from app.audio.sequences import read_out, silence, trim_silence
 from app.audio.vocoder import (
     GRIFFIN_LIM,
     SOURCE_FILTER,
@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 # The pitch of a bundle without voices (a typical FSDD speaker's), and of an upload with
 # no voiced frame to read one from.
 DEFAULT_F0_HZ = 120.0
+# Uploads are trimmed of what is this far below their loudest frame before /reconstruct:
+# the many-speaker set's clips, padded to 1 s, are trimmed so for training (DESIGN.md).
+UPLOAD_TRIM_DB = 30.0
 
 
 def excitation(heard: PitchTrack) -> Excitation:
@@ -220,9 +223,14 @@ class Synthesizer(BundleModel):
         inferred by the bundle's classifier. The envelope is always the model's; the source
         is the upload's: its pitch and voicing drive the source-filter vocoder, or with
         phase='original' its own phase and harmonics are laid under the envelope.
-        phase='griffinlim' is the older spelling of vocoder='griffinlim'."""
+        phase='griffinlim' is the older spelling of vocoder='griffinlim'.
+
+        The upload is first trimmed of leading and trailing silence, as the training clips
+        are: a recording padded with a second of room tone would otherwise be cut to the
+        contract's 0.8 s around its middle, and the word with it."""
         if not np.all(np.isfinite(waveform)):
             raise InputError("audio contains NaN or infinite samples")
+        waveform = trim_silence(waveform, UPLOAD_TRIM_DB)
         with self._stage("features"):
             features = waveform_to_features(waveform, self.contract)
         if features.db_max == features.db_min:

@@ -4,6 +4,8 @@ Griffin-Lim at its own hop, or a given complex source spectrum (an upload's own 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 
 import numpy as np
@@ -29,10 +31,15 @@ class Inverter:
     Griffin-Lim's synthesis hop."""
 
     def __init__(
-        self, contract: Contract, source: SourceModel | None, gl_hop: int | None = None
+        self,
+        contract: Contract,
+        source: SourceModel | None,
+        gl_hop: int | None = None,
+        stage: Callable[[str], AbstractContextManager] = lambda name: nullcontext(),
     ) -> None:
         self.contract = contract
         self.source = source
+        self.stage = stage  # times the "inversion" stage (the model's metrics hook)
         # Griffin-Lim's synthesis hop: the contract's 50 % overlap is too little redundancy
         # to find a coherent phase (DESIGN.md); a smaller hop, magnitudes interpolated in dB,
         # keeps a voice. None: the contract's hop (the study's inversion).
@@ -47,21 +54,23 @@ class Inverter:
         options: SynthesisOptions,
         source: Excitation | Harmonics | np.ndarray | None = None,
     ) -> np.ndarray:
-        """VAE magnitudes [bins, frames] -> a waveform: the post-filter (`options.sharpen`),
+        """VAE magnitudes [bins, frames] -> a waveform, timed as the "inversion" stage (every
+        path to audio goes through here): the post-filter (`options.sharpen`),
         then the vocoder (`options.vocoder`, None: Griffin-Lim), the envelope read at
         `options.speed` (a generated clip's tempo; not for a given spectrum). `source` is the
         source-filter's excitation, a clip's harmonics for Griffin-Lim at their hop, or a
         complex source spectrum at the contract's hop (an upload's own phase and harmonics)
         to lay the magnitudes on."""
-        envelope = sharpen_frames(magnitude, options.sharpen)
-        if isinstance(source, np.ndarray):
-            return magnitude_to_waveform(envelope, self.contract, source)
-        if options.vocoder == SOURCE_FILTER and source is not None:
-            spec = self.source.spec
-            return render(envelope, source, self.contract, rng, spec.hop_length,
-                          spec.voiced_max_hz, options.speed)  # fmt: skip
-        harmonics = source if isinstance(source, Harmonics) else None
-        return self._griffin_lim(envelope, rng, options.gl_iters, harmonics, options.speed)
+        with self.stage("inversion"):
+            envelope = sharpen_frames(magnitude, options.sharpen)
+            if isinstance(source, np.ndarray):
+                return magnitude_to_waveform(envelope, self.contract, source)
+            if options.vocoder == SOURCE_FILTER and source is not None:
+                spec = self.source.spec
+                return render(envelope, source, self.contract, rng, spec.hop_length,
+                              spec.voiced_max_hz, options.speed)  # fmt: skip
+            harmonics = source if isinstance(source, Harmonics) else None
+            return self._griffin_lim(envelope, rng, options.gl_iters, harmonics, options.speed)
 
     def _griffin_lim(
         self,

@@ -66,7 +66,7 @@ class Synthesizer(BundleModel):
         super().__init__(folder, threads, observe)
         self.voices = [Voice.from_spec(v) for v in self.meta.voices]
         self.source = SourceModel(self.meta.vocoder) if self.meta.vocoder else None
-        self.inverter = Inverter(self.contract, self.source, gl_hop)
+        self.inverter = Inverter(self.contract, self.source, gl_hop, self._stage)
 
     @property
     def gl_hop(self) -> int:
@@ -104,22 +104,10 @@ class Synthesizer(BundleModel):
         sharpen: float = 1.0,
         source: Excitation | Harmonics | np.ndarray | None = None,
     ) -> np.ndarray:
-        """`invert_with`, the options spelled out (for evaluations that vary one)."""
+        """`Inverter.invert` (the post-filter, then the vocoder), its options spelled out
+        (for evaluations that vary one)."""
         options = SynthesisOptions(gl_iters=gl_iters, sharpen=sharpen, vocoder=vocoder)
-        return self.invert_with(magnitude, rng, options, source)
-
-    def invert_with(
-        self,
-        magnitude: np.ndarray,
-        rng: np.random.Generator,
-        options: SynthesisOptions,
-        source: Excitation | Harmonics | np.ndarray | None = None,
-    ) -> np.ndarray:
-        """VAE magnitudes [bins, frames] -> a waveform: `Inverter.invert` (the post-filter,
-        then the vocoder), timed as the "inversion" stage. Every path to audio goes through
-        here."""
-        with self._stage("inversion"):
-            return self.inverter.invert(magnitude, rng, options, source)
+        return self.inverter.invert(magnitude, rng, options, source)
 
     def harmonics_of(self, waveform: np.ndarray) -> Harmonics:
         """A clip's harmonics over its own envelope at Griffin-Lim's hop."""
@@ -146,7 +134,7 @@ class Synthesizer(BundleModel):
             f0_hz = speaker.f0_hz if speaker is not None else DEFAULT_F0_HZ
             pitch = self.source.pitch(digit, f0_hz, rng)
             source = Excitation(f0=pitch, voicing=self.source.voicing(image[0]))
-        return peak_normalise(self.invert_with(magnitude, rng, options, source))
+        return peak_normalise(self.inverter.invert(magnitude, rng, options, source))
 
     def clips(
         self, digits: list[int], seed: int, options: SynthesisOptions | None = None
@@ -255,7 +243,7 @@ class Synthesizer(BundleModel):
             source = self.harmonics_of(waveform)
         rng = np.random.default_rng(seed)
         options = SynthesisOptions(gl_iters=gl_iters, sharpen=sharpen, vocoder=vocoder)
-        return peak_normalise(self.invert_with(magnitude, rng, options, source))
+        return peak_normalise(self.inverter.invert(magnitude, rng, options, source))
 
 
 def _streams(seed: int, index: int) -> np.random.SeedSequence:

@@ -26,11 +26,13 @@ class BuiltInVoice(BaseModel):
     f0_hz: float = Field(description="median pitch of the speaker's training clips (Hz)")
     f0_spread: float = Field(description="std of log pitch between their clips")
     clips: int = Field(description="training clips the voice was fitted to")
+    description: str = Field("", description="what it sounds like, and whose voice it is")
 
 
 class VoiceList(BaseModel):
     model: str = Field(description="the model these voices belong to (X-Model-Id)")
     voices: list[BuiltInVoice]
+    credit: str = Field(description="the recordings the voices come from, and their licences")
 
 
 class HeardOut(BaseModel):
@@ -45,8 +47,8 @@ class MadeVoice(BaseModel):
     model: str = Field(description="the model the id belongs to; other models refuse it")
     f0_hz: float = Field(description="the voice's pitch (Hz)")
     nearest: str | None = Field(
-        description="the built-in voice it is anchored to: the one nearest the upload in the "
-        "model's latent space (null for a model without built-in voices)"
+        description="the built-in voice nearest the upload: in the model's latent space, or "
+        "by speaker embedding for a speaker-conditioned model (null without built-in voices)"
     )
     heard: HeardOut
 
@@ -56,10 +58,11 @@ async def list_voices(request: Request) -> VoiceList:
     """The built-in voices: the speakers the model was trained on."""
     synth = synth_of(request)
     voices = [
-        BuiltInVoice(id=v.id, name=v.name, f0_hz=v.f0_hz, f0_spread=v.f0_spread, clips=v.clips)
+        BuiltInVoice(id=v.id, name=v.name, f0_hz=v.f0_hz, f0_spread=v.f0_spread, clips=v.clips,
+                     description=v.description)  # fmt: skip
         for v in synth.meta.voices
     ]
-    return VoiceList(model=synth.model_id, voices=voices)
+    return VoiceList(model=synth.model_id, voices=voices, credit=synth.meta.data_credit)
 
 
 def _made(voice_id: str, model: str, heard: Heard) -> MadeVoice:

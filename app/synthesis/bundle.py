@@ -22,6 +22,7 @@ FORMAT_VERSION = 1
 META_FILE = "bundle.json"
 ENCODER_FILE = "encoder.onnx"
 DECODER_FILE = "decoder.onnx"
+SPEAKER_FILE = "speaker.onnx"  # optional: image -> speaker embedding (who speaks)
 CLASSIFIER_FILE = "classifier.onnx"  # optional
 DIGITS = tuple(range(10))
 
@@ -63,6 +64,10 @@ class VoiceSpec(BaseModel):
     f0_hz: float = Field(gt=0, description="median of the per-clip median pitch")
     f0_spread: float = Field(ge=0, description="robust std of log per-clip median pitch")
     latent: dict[str, LatentGaussian] = Field(description="per digit, its encodings' Gaussian")
+    # A speaker-conditioned bundle (speaker.onnx): the voice is its speaker embedding, fed
+    # to the decoder beside the digit (latents then come from the pooled per-digit mixtures).
+    embedding: list[float] | None = None
+    description: str = ""
 
 
 class VoicingSpec(BaseModel):
@@ -171,8 +176,9 @@ def read_meta(folder: Path) -> BundleMeta:
     _check_voices(path, meta)
     for name in (DECODER_FILE, ENCODER_FILE):
         _check_file(folder, meta, name)
-    if CLASSIFIER_FILE in meta.files:
-        _check_file(folder, meta, CLASSIFIER_FILE)
+    for name in (CLASSIFIER_FILE, SPEAKER_FILE):
+        if name in meta.files:
+            _check_file(folder, meta, name)
     return meta
 
 
@@ -208,6 +214,9 @@ def _check_voices(path: Path, meta: BundleMeta) -> None:
         for gaussian in voice.latent.values():
             if len(gaussian.mean) != size or any(len(row) != size for row in gaussian.cov):
                 raise BundleError(f"{path}: voice {voice.id}'s latents are not of size {size}")
+        if (voice.embedding is None) != (SPEAKER_FILE not in meta.files):
+            raise BundleError(f"{path}: voice {voice.id}: an embedding if and only if the "
+                              f"bundle has {SPEAKER_FILE}")  # fmt: skip
     if meta.vocoder is not None:
         if len(meta.vocoder.voicing.weights) != 2 * bins:
             raise BundleError(f"{path}: vocoder voicing weights are not 2 x {bins}")

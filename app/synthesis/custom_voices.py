@@ -12,6 +12,10 @@ with the offset from the voices' average (the previous way, `anchor="mean"`), 0.
 anchored (docs/voices.md, training/evaluation/transfer.py). Its spread is a fraction of the anchor's
 (`voice_spread`), so the seed varies a rendition but not the voice, and its pitch is the
 upload's median YIN pitch.
+
+A speaker-conditioned bundle (speaker.onnx) needs none of that: a made voice is the
+upload's own speaker embedding (its words' mean), signed into the id in place of the
+latent offset, and "nearest" is the built-in voice whose embedding is most alike.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from app.audio.contract import waveform_to_features
 from app.audio.pitch import SILENCE, track
 from app.synthesis.synthesizer import InputError, Synthesizer
 from app.synthesis.voice_ids import VoiceIdError, VoiceSigner, VoiceToken
-from app.synthesis.voices import Voice, latent_scale
+from app.synthesis.voices import Voice, latent_scale, unit
 
 # Pitch movement between requests in a made voice (std of log f0); FSDD speakers' own
 # clip-to-clip spread is 0.04-0.15, a reference is one recording of one moment.
@@ -95,6 +99,12 @@ class VoiceBook:
         self.synth, self.spread, self.residual, self.anchor = synth, spread, residual, anchor
         self.builtin = {v.id: v for v in synth.voices}
         self.order = list(synth.voices)
+        self.speaking = synth.speaker_encoder is not None
+        if self.speaking:  # the id carries the embedding itself, no blend of voices
+            size = synth.speaker_encoder.get_outputs()[0].shape[-1]
+            self.signer = VoiceSigner(secret, synth.model_id, size, 0)
+            self.embeddings = np.stack([v.embedding for v in self.order])  # [voices, E]
+            return
         self.signer = VoiceSigner(secret, synth.model_id, synth.latent_dim, len(self.order))
         dim = synth.latent_dim
         if self.order:
@@ -125,7 +135,13 @@ class VoiceBook:
         return self.voice(voice_id, self.signer.verify(voice_id))
 
     def voice(self, voice_id: str, token: VoiceToken) -> Voice:
-        """The voice a token describes: its blend of built-in voices plus its style."""
+        """The voice a token describes: its blend of built-in voices plus its style (for a
+        speaker-conditioned bundle, its embedding)."""
+        if self.speaking:
+            pooled = self.order[0]  # latents come from the pooled mixtures: means unused
+            return Voice(id=voice_id, name="made from an upload", f0_hz=token.f0_hz,
+                         f0_spread=MADE_F0_SPREAD, means=pooled.means, scales=pooled.scales,
+                         embedding=unit(token.style))  # fmt: skip
         weights = token.weights.astype(np.float64)
         means = self.blend(weights) + token.style[None]
         blend = weights if weights.sum() > 0 else np.ones(len(self.covs))  # no voices: prior
@@ -172,11 +188,15 @@ class VoiceBook:
             digits = [int(d) for d in synth.classify(images).argmax(axis=1)]
         else:
             raise InputError("this model has no classifier: say which digit (digit=0-9)")
-        z_mean, _ = synth.encode(images, digits)
-        weights = self.weights_for(z_mean, digits)
-        anchor = self.blend(weights)[digits]
-        residual = self.residual if self.order else 1.0  # without voices, z_mean is the voice
-        style = residual * np.mean(z_mean - anchor, axis=0)
+        if self.speaking:
+            style = synth.embed(images)
+            weights = np.zeros(0, np.float32)
+        else:
+            z_mean, _ = synth.encode(images, digits)
+            weights = self.weights_for(z_mean, digits)
+            anchor = self.blend(weights)[digits]
+            residual = self.residual if self.order else 1.0  # without voices: z_mean is it
+            style = residual * np.mean(z_mean - anchor, axis=0)
         tracks = [track(w, contract) for w in words]
         f0 = np.concatenate([t.f0[t.voiced] for t in tracks])
         seconds = f0.size * contract.hop_length / contract.sample_rate
@@ -188,6 +208,8 @@ class VoiceBook:
         f0_hz = float(np.median(f0))
         voice_id = self.signer.sign(VoiceToken(f0_hz=f0_hz, weights=weights, style=style))
         nearest = None
-        if self.anchor == NEAREST and self.order:
+        if self.speaking:
+            nearest = self.order[int(np.argmax(self.embeddings @ style))].id
+        elif self.anchor == NEAREST and self.order:
             nearest = self.order[int(np.argmax(weights))].id
         return voice_id, Heard(digits, digit is not None, f0_hz, seconds, nearest)

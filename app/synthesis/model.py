@@ -15,7 +15,7 @@ import onnxruntime as ort
 
 from app.audio.contract import Contract, image_to_magnitude
 from app.synthesis.bundle import DECODER_FILE, BundleMeta, read_meta
-from app.synthesis.sessions import N_DIGITS, load_sessions
+from app.synthesis.sessions import N_DIGITS, load_sessions, load_speaker
 from app.synthesis.voices import Mixture
 
 
@@ -39,6 +39,8 @@ class BundleModel:
         self.latent_dim = self.meta.model.latent_dim
         self.conditional = self.meta.model.conditional
         self.decoder, self.encoder, self.classifier = load_sessions(folder, self.meta, threads)
+        # Who speaks, for a speaker-conditioned bundle: image -> embedding (else None).
+        self.speaker_encoder = load_speaker(folder, self.meta, threads)
         self._latent = {int(d): Mixture(m) for d, m in self.meta.latent.items()}
 
     @property
@@ -60,12 +62,31 @@ class BundleModel:
             feed[inputs[1].name] = one_hot(digits)
         return feed
 
-    def decode(self, z: np.ndarray, digits: list[int] | None = None) -> np.ndarray:
-        """Latents [N, latent] (and, if conditional, their digits) -> images [N, bins,
-        frames] in [0, 1]."""
+    def decode(
+        self, z: np.ndarray, digits: list[int] | None = None, speaker: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Latents [N, latent] (and, if conditional, their digits; with a speaker encoder,
+        speaker embeddings [N, E] or one [E] for all) -> images [N, bins, frames] in [0, 1]."""
+        feed = self._feed(self.decoder, z, digits)
+        if self.speaker_encoder is not None:
+            if speaker is None:
+                raise ValueError("a speaker-conditioned model decodes in a voice: no embedding")
+            size = self.decoder.get_inputs()[2].shape[-1]
+            feed[self.decoder.get_inputs()[2].name] = np.broadcast_to(
+                np.asarray(speaker, np.float32), (len(z), size)
+            ).copy()
         with self._stage("decode"):
-            (images,) = self.decoder.run(None, self._feed(self.decoder, z, digits))
+            (images,) = self.decoder.run(None, feed)
         return images
+
+    def embed(self, images: np.ndarray) -> np.ndarray:
+        """Who speaks in images [N, bins, frames]: their mean speaker embedding [E], unit
+        length (the decoder learned on unit embeddings)."""
+        with self._stage("speaker"):
+            (e,) = self.speaker_encoder.run(None, {self.speaker_encoder.get_inputs()[0].name:
+                                                   images.astype(np.float32)})  # fmt: skip
+        mean = e.mean(axis=0)
+        return (mean / max(float(np.linalg.norm(mean)), 1e-8)).astype(np.float32)
 
     def encode(
         self, images: np.ndarray, digits: list[int] | None = None

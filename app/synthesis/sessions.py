@@ -5,6 +5,8 @@
 - encoder.onnx  input "image" [N, bins, frames] (+ "digit" [N, 10], if conditional)
                 -> z_mean, z_log_var [N, latent]
 - classifier.onnx (optional) input "image" -> logits [N, 10]
+- speaker.onnx (optional) input "image" -> speaker embedding [N, E]; the decoder then takes
+                a third input "speaker" [N, E]
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from app.synthesis.bundle import (
     CLASSIFIER_FILE,
     DECODER_FILE,
     ENCODER_FILE,
+    SPEAKER_FILE,
     BundleError,
     BundleMeta,
 )
@@ -60,13 +63,32 @@ def load_sessions(
     for output in encoder.get_outputs():
         check_shape(encoder_path, f"output {output.name}", output.shape, latent)
     if meta.model.conditional:
-        for path, model in ((decoder_path, decoder), (encoder_path, encoder)):
+        speaking = SPEAKER_FILE in meta.files
+        for path, model, count in (
+            (decoder_path, decoder, 2 + speaking),
+            (encoder_path, encoder, 2),
+        ):
             inputs = model.get_inputs()
-            if len(inputs) != 2:
-                raise BundleError(f"{path}: a conditional model needs a 'digit' input")
+            if len(inputs) != count:
+                needs = "'digit' and 'speaker' inputs" if count == 3 else "a 'digit' input"
+                raise BundleError(f"{path}: this model needs {needs}")
             check_shape(path, "input digit", inputs[1].shape, (N_DIGITS,))
     if classifier is not None:
         path = folder / CLASSIFIER_FILE
         check_shape(path, "input", classifier.get_inputs()[0].shape, image)
         check_shape(path, "output", classifier.get_outputs()[0].shape, (N_DIGITS,))
     return decoder, encoder, classifier
+
+
+def load_speaker(folder: Path, meta: BundleMeta, threads: int) -> ort.InferenceSession | None:
+    """speaker.onnx when the bundle has one, its input checked against the contract and its
+    embedding size against the decoder's "speaker" input."""
+    if SPEAKER_FILE not in meta.files:
+        return None
+    path = folder / SPEAKER_FILE
+    speaker = session(path, threads)
+    check_shape(path, "input", speaker.get_inputs()[0].shape, meta.contract_params().image_shape)
+    size = speaker.get_outputs()[0].shape[-1]
+    if any(len(v.embedding or []) != size for v in meta.voices):
+        raise BundleError(f"{path}: voices' embeddings are not of size {size}")
+    return speaker

@@ -123,11 +123,12 @@ class Synthesizer(BundleModel):
         """One new clip of a digit [clip_samples]: in the speaker's voice and pitch when the
         bundle has voices, else from the digit's pooled mixture. `options.vocoder` is the
         resolved one (`vocoder_for`)."""
-        if speaker is None:
+        embedding = speaker.voice.embedding if speaker is not None else None
+        if speaker is None or embedding is not None:  # what is said: the pooled mixture
             z = self.sample_latents([digit], rng, options.temperature)
         else:
             z = speaker.voice.sample(digit, rng, options.temperature)[None]
-        image = self.decode(z, [digit])
+        image = self.decode(z, [digit], embedding)
         magnitude = self.unscale(image, [digit])[0]
         source = None
         if options.vocoder == SOURCE_FILTER:
@@ -231,7 +232,9 @@ class Synthesizer(BundleModel):
                 raise InputError("this model is digit-conditional: say which digit (digit=0-9)")
             digits = [int(self.classify(image).argmax()) if digit is None else digit]
         z_mean, _ = self.encode(image, digits)
-        decoded = self.decode(z_mean, digits)[0]
+        # Who speaks: the upload's own speaker embedding, for a speaker-conditioned model.
+        own = self.embed(image) if self.speaker_encoder is not None else None
+        decoded = self.decode(z_mean, digits, own)[0]
         magnitude = image_to_magnitude(decoded, features.db_min, features.db_max)
         source = None
         if phase == "original":

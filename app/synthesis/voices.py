@@ -23,6 +23,12 @@ def latent_scale(cov: list[list[float]] | np.ndarray) -> np.ndarray:
     return (vectors * np.sqrt(np.clip(values, 0.0, None))).astype(np.float32)
 
 
+def unit(vector: list[float] | np.ndarray) -> np.ndarray:
+    """A speaker embedding at unit length, as the decoder learned them."""
+    v = np.asarray(vector, dtype=np.float32)
+    return (v / max(float(np.linalg.norm(v)), 1e-8)).astype(np.float32)
+
+
 class Mixture:
     """A digit's pooled latent mixture (bundle `latent`) as arrays: weights [K], means
     [K, D], scales [K, D, D]. Sampled for bundles without voices."""
@@ -40,7 +46,9 @@ class Mixture:
 
 @dataclass(frozen=True)
 class Voice:
-    """A voice's latent Gaussians as arrays: means [10, D], scales [10, D, D]."""
+    """A voice's latent Gaussians as arrays: means [10, D], scales [10, D, D]; for a
+    speaker-conditioned bundle, its speaker embedding [E] (who speaks), the latents then
+    drawn from the pooled per-digit mixtures (what is said)."""
 
     id: str
     name: str
@@ -48,6 +56,8 @@ class Voice:
     f0_spread: float
     means: np.ndarray = field(repr=False)
     scales: np.ndarray = field(repr=False)
+    embedding: np.ndarray | None = field(default=None, repr=False)
+    description: str = ""
 
     @classmethod
     def from_spec(cls, spec: VoiceSpec) -> Voice:
@@ -59,6 +69,8 @@ class Voice:
             f0_spread=spec.f0_spread,
             means=np.stack([np.asarray(g.mean, dtype=np.float32) for g in gaussians]),
             scales=np.stack([latent_scale(g.cov) for g in gaussians]),
+            embedding=None if spec.embedding is None else unit(spec.embedding),
+            description=spec.description,
         )
 
     def sample(self, digit: int, rng: np.random.Generator, temperature: float) -> np.ndarray:

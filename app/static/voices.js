@@ -4,6 +4,7 @@
 import { $, demo } from "./state.js";
 import { request, setStatus } from "./http.js";
 import { chosenClip, recStatus } from "./clip.js";
+import { showLibrary } from "./library.js";
 
 const voiceSelect = $("voice");
 
@@ -27,6 +28,7 @@ export async function loadVoices() {
   try {
     const body = await (await request("/v1/voices")).json();
     for (const v of body.voices) addVoice(v.id, `${v.name} (${Math.round(v.f0_hz)} Hz)`);
+    showLibrary(body);
   } catch (err) {
     $("voice-help").textContent = `Could not list the voices: ${err.message}`;
   }

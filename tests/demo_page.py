@@ -17,7 +17,9 @@ CLIP_SECONDS = 0.8  # the contract's clip length (17,640 samples at 22,050 Hz)
 TIMEOUT_MS = 30_000  # generous: two shared cores
 
 
-@pytest.fixture(scope="session")
+# Module-scoped, not session: Playwright's sync API keeps an event loop running in the
+# main thread while it is open, and later tests' asyncio.run() would find it.
+@pytest.fixture(scope="module")
 def browser() -> Iterator:
     executable = chromium_path()
     if executable is None:

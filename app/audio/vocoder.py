@@ -28,6 +28,22 @@ GRIFFIN_LIM: Vocoder = "griffinlim"
 
 _FLOOR = np.float32(1e-5)  # -100 dB: below the contract's floor, avoids log(0)
 
+# The noise laid above a band-limited contract's band in unvoiced frames (`high_band`), in
+# dB against the frame's level over the top of the band. Fricatives ("s", "f", "th") carry
+# most of their energy above the 4 kHz of FSDD's recordings; without it an outside ear
+# (pocketsphinx) hears "six" and "seven" as "two". On 600 generated digits of the default
+# model at the service's defaults it lifted that ear's accuracy 0.62 -> 0.74 (six 0 ->
+# 0.48), /reconstruct of real FSDD takes 0.62 -> 0.67 (0 dB and -12 dB did no better).
+# None: off.
+HIGH_BAND_DB: float | None = -6.0
+HIGH_BAND_FROM_HZ = 2500.0  # the band's top, from here to its edge, sets the level
+# Only frames whose top of the band is within about this many dB of the whole band's
+# level (a fricative's rising spectrum; a vowel's falls 20-30 dB): full at 5 dB above, none
+# at 5 dB below. Without it the pitch tracker's unvoiced frames inside an upload's vowels
+# hissed ("five" 0.67 -> 0.17 by the ear on /reconstruct). None: every unvoiced frame.
+HIGH_BAND_TILT_DB: float | None = -12.0
+HIGH_BAND_TO_HZ = 8000.0  # the noise fades out over the kHz either side of this
+
 
 @dataclass(frozen=True)
 class Excitation:
@@ -113,6 +129,34 @@ def envelope_at(
     ).astype(np.float32)
 
 
+def high_band(
+    magnitude: np.ndarray, voicing: np.ndarray, contract: Contract, level_db: float | None
+) -> np.ndarray:
+    """Bandwidth extension for fricatives: magnitudes [bins, frames] of a band-limited
+    contract (`band_hz`) with the empty bins above the band raised, in proportion to each
+    frame's unvoicing (1 - `voicing` [frames]), to a flat floor `level_db` below that
+    frame's RMS level from HIGH_BAND_FROM_HZ to the band's edge, fading out around
+    HIGH_BAND_TO_HZ, where that top is near the whole band's level (HIGH_BAND_TILT_DB).
+    Voiced frames, vowels and full-band contracts are left as they are; bins already
+    louder keep their value."""
+    band = contract.band_bins
+    if level_db is None or band >= contract.n_bins:
+        return magnitude
+    freqs = np.arange(contract.n_bins) * contract.sample_rate / contract.n_fft
+    top = magnitude[int(np.ceil(HIGH_BAND_FROM_HZ * contract.n_fft / contract.sample_rate)) : band]
+    level = np.sqrt(np.mean(np.square(top, dtype=np.float32), axis=0))
+    unvoiced = np.clip(1.0 - np.asarray(voicing, np.float32), 0.0, 1.0)
+    if HIGH_BAND_TILT_DB is not None:
+        whole = np.sqrt(np.mean(np.square(magnitude[:band], dtype=np.float32), axis=0))
+        tilt = 20.0 * np.log10(np.maximum(level, _FLOOR) / np.maximum(whole, _FLOOR))
+        unvoiced = unvoiced * np.clip((tilt - HIGH_BAND_TILT_DB) / 10.0 + 0.5, 0.0, 1.0)
+    fade = np.clip((HIGH_BAND_TO_HZ + 1000.0 - freqs[band:]) / 2000.0, 0.0, 1.0)
+    floor = fade[:, None].astype(np.float32) * (level * unvoiced * 10.0 ** (level_db / 20.0))
+    out = magnitude.copy()
+    out[band:] = np.maximum(out[band:], floor)
+    return out
+
+
 def render(
     magnitude: np.ndarray,
     source: Excitation,
@@ -121,12 +165,15 @@ def render(
     hop: int = 128,
     voiced_max_hz: float = 4000.0,
     speed: float = 1.0,
+    high_band_db: float | None = HIGH_BAND_DB,
 ) -> np.ndarray:
     """Magnitudes [bins, frames] (the envelope) and an excitation -> a waveform of the
     contract's clip length over `speed`: the envelope and the excitation's contours are read
-    at that rate (tempo), the pulses keep their pitch."""
+    at that rate (tempo), the pulses keep their pitch. Unvoiced frames get noise above a
+    band-limited contract's band (`high_band`)."""
     fine = stretched(contract, hop, speed)
     spectrum = source_spectrum(source, contract, hop, rng, voiced_max_hz, speed)
+    magnitude = high_band(magnitude, source.voicing, contract, high_band_db)
     envelope = envelope_at(magnitude, contract, hop, speed)
     return istft(spectrum * envelope, fine, fine.clip_samples)
 

@@ -3,7 +3,7 @@ encoder (Resemblyzer) that none of our models learned from make of the service's
 on people no model heard. Needs the `eval` extra; `training evaluate` runs it when that is
 installed and the data are at hand, and it runs alone too:
 
-    python -m training.evaluation.independent models/default [--write]
+    python -m training.evaluation.independent models/default [--write] [--markdown]
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from app.core.config import Settings
 from app.synthesis.custom_voices import VoiceBook
 from app.synthesis.synthesizer import Synthesizer
 from training.evaluation.heard import Defaults, measure_heard
+from training.evaluation.independent_report import markdown
 from training.evaluation.likeness import measure_likeness
 from training.evaluation.people import People, fsdd_test_takes, held_out_speakers
 
@@ -25,7 +26,8 @@ log = logging.getLogger(__name__)
 
 FSDD = Path("../shared/data/fsdd")
 MANY = Path("../shared/data/speech-commands-digits")
-HELD_OUT_FSDD = "theo"  # the FSDD speaker no model trains on
+HELD_OUT_FSDD = "theo"
+MARKDOWN = Path("docs/independent.md")  # the FSDD speaker no model trains on
 
 
 def available() -> bool:
@@ -71,11 +73,15 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--clips", type=int, default=400, help="generated digits to hear")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--write", action="store_true", help="into evaluation.independent")
+    parser.add_argument("--markdown", type=Path, nargs="?", const=MARKDOWN, default=None,
+                        help=f"the tables, to this file (default {MARKDOWN})")  # fmt: skip
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     synth = Synthesizer(args.bundle, threads=2, gl_hop=Settings().gl_hop)
     result = measure_independent(synth, args.fsdd, args.many, args.seed, args.clips)
     print(json.dumps(result, indent=1, default=float))
+    if args.markdown is not None:
+        args.markdown.write_text(markdown(result, str(args.bundle)))
     if args.write:
         from app.synthesis.bundle import write_meta
 

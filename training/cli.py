@@ -101,10 +101,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fit.add_argument(
         "--extra-layout",
-        choices=["fsdd", "audiomnist"],
+        choices=["fsdd", "audiomnist", "speechcommands"],
         action="append",
         default=[],
-        help="layout of --extra-data: one for all of them, or one each (default fsdd)",
+        help="layout of --extra-data: one for all of them, or one each (default fsdd); "
+        "speechcommands = FSDD's layout, each clip trimmed at 30 dB, split.json's "
+        "training speakers only",
     )
 
     latents = commands.add_parser(

@@ -79,13 +79,18 @@ class BundleModel:
             (images,) = self.decoder.run(None, feed)
         return images
 
-    def embed(self, images: np.ndarray) -> np.ndarray:
-        """Who speaks in images [N, bins, frames]: their mean speaker embedding [E], unit
-        length (the decoder learned on unit embeddings)."""
+    def embeddings(self, images: np.ndarray) -> np.ndarray:
+        """Who speaks in each of images [N, bins, frames]: speaker embeddings [N, E], each
+        at unit length (the decoder learned on unit embeddings)."""
         with self._stage("speaker"):
             (e,) = self.speaker_encoder.run(None, {self.speaker_encoder.get_inputs()[0].name:
                                                    images.astype(np.float32)})  # fmt: skip
-        mean = e.mean(axis=0)
+        return (e / np.maximum(np.linalg.norm(e, axis=1, keepdims=True), 1e-8)).astype(np.float32)
+
+    def embed(self, images: np.ndarray) -> np.ndarray:
+        """One voice from images [N, bins, frames] of one speaker: their embeddings' mean
+        [E], at unit length."""
+        mean = self.embeddings(images).mean(axis=0)
         return (mean / max(float(np.linalg.norm(mean)), 1e-8)).astype(np.float32)
 
     def encode(

@@ -46,8 +46,16 @@ def added_training(
     augmented copies of the training and extra clips. Returns them and their facts."""
     parts, facts, to_augment = [], {"extra_data": [], "augment": None}, list(train_clips)
     for root, layout in widening.extra_data:
-        clips = list_clips(root, layout)
-        extra = load_dataset(root, layout, contract, cache_dir)
+        # speechcommands: trimmed, its own held-out speakers never included (augmented copies
+        # of its clips, below, are made from the untrimmed files)
+        if layout == "speechcommands":
+            from training.data.speech_commands import load_trimmed, split_clips
+
+            clips = split_clips(list_clips(root, "fsdd"), root, "train")
+            extra = load_trimmed(root, contract, "train", cache_dir, filter_lengths=False)
+        else:
+            clips = list_clips(root, layout)
+            extra = load_dataset(root, layout, contract, cache_dir)
         keep = length_filter(extra.lengths) if length_filter_on else np.ones(len(clips), bool)
         keep &= ~np.isin(extra.speakers, list(held_out))
         keep &= np.array([c.path.name not in known for c in clips])

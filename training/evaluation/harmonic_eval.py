@@ -45,8 +45,10 @@ class RecordingSynthesizer(Synthesizer):
         super().__init__(*args, **kwargs)
         self.decoded: list[np.ndarray] = []
 
-    def decode(self, z: np.ndarray, digits: list[int] | None = None) -> np.ndarray:
-        images = super().decode(z, digits)
+    def decode(
+        self, z: np.ndarray, digits: list[int] | None = None, speaker: np.ndarray | None = None
+    ) -> np.ndarray:
+        images = super().decode(z, digits, speaker)
         self.decoded.append(images)
         return images
 

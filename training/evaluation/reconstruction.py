@@ -32,7 +32,8 @@ def vae_renditions(synth: Synthesizer, real: Dataset) -> tuple[np.ndarray, np.nd
     classifier, as the service does when the client names none."""
     digits = list(synth.classify(real.images).argmax(axis=1)) if synth.conditional else None
     z_mean, _ = synth.encode(real.images, digits)
-    decoded = synth.decode(z_mean, digits)
+    own = synth.embeddings(real.images) if synth.speaker_encoder is not None else None
+    decoded = synth.decode(z_mean, digits, own)
     lo, hi = real.db_min[:, None, None], real.db_max[:, None, None]
     return decoded, image_to_magnitude(decoded, lo, hi)
 

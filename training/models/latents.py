@@ -75,8 +75,10 @@ def reconstruct_all(synth: Synthesizer, data: Dataset, batch: int = 256):
     z, decoded = [], []
     for i in range(0, len(data), batch):
         digits = data.digits[i : i + batch].tolist()
-        z.append(synth.encode(data.images[i : i + batch], digits)[0])
-        decoded.append(synth.decode(z[-1], digits))
+        images = data.images[i : i + batch]
+        z.append(synth.encode(images, digits)[0])
+        own = synth.embeddings(images) if synth.speaker_encoder is not None else None
+        decoded.append(synth.decode(z[-1], digits, own))
     return np.concatenate(z), np.concatenate(decoded)
 
 

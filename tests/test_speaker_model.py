@@ -200,7 +200,11 @@ def test_speaker_bundle_end_to_end_generates_and_reconstructs(tmp_path: Path) ->
     assert synth.meta.model.kind == "svae"
     assert [v.id for v in synth.voices][:2] == ["alice", "bob"]
     assert all(len(v.embedding) == 8 for v in synth.meta.voices)
-    assert not any(v.name == "sc3" for v in synth.meta.voices)  # held out: never a voice
+    assert not any(
+        v.description.endswith("sc3") or " sc3," in v.description for v in synth.meta.voices
+    )  # held out: never a voice
+    named = {v.id: v.description for v in synth.meta.voices if "Speech Commands" in v.description}
+    assert named and set(named) <= {"alder", "aspen", "birch", "cedar"}  # named, not hashes
     clips = synth.generate([1, 2], seed=0, temperature=0.6, gl_iters=2, voice=synth.voices[1])
     assert clips.shape == (2, synth.contract.clip_samples) and np.all(np.isfinite(clips))
     word = _word(150, 0.4, rng)

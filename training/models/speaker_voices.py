@@ -19,6 +19,12 @@ log = logging.getLogger(__name__)
 
 HIGH_HZ = 165.0
 LOW_HZ, HIGH_END_HZ = 85.0, 220.0  # the library's median pitches span at least this
+# Names for the many-speaker set's voices (its speakers are anonymous hashes), in the
+# order they are chosen; none is an OpenAI voice name (those map to voices by pitch).
+NAMES = ("alder", "aspen", "birch", "cedar", "elm", "fern", "hazel", "iris", "juniper",
+         "laurel", "linden", "maple", "olive", "rowan", "willow", "yarrow", "briar", "clover",
+         "heather", "ivy", "moss", "reed", "sorrel", "thyme", "poppy", "tansy", "holly",
+         "larch", "myrtle", "bryony")  # fmt: skip
 
 
 def clip_medians(data: Dataset) -> np.ndarray:
@@ -96,6 +102,7 @@ def make_voices(
 ) -> tuple[list[VoiceSpec], dict]:
     medians = clip_medians(data)
     voices, held = [], {}
+    names = iter(NAMES)
     for s in speakers:
         fit, rest = voice_split(data, s)
         e = embeddings[fit].mean(axis=0)
@@ -103,12 +110,14 @@ def make_voices(
         logs = np.log(medians[fit][~np.isnan(medians[fit])])
         q25, q50, q75 = np.percentile(logs, [25, 50, 75])
         f0, spread = float(np.exp(q50)), float((q75 - q25) / 1.349)
-        source = "FSDD" if not s.startswith("sc") else "Speech Commands"
+        many = s.startswith("sc")
+        name = next(names, s) if many else s
+        source = f"Speech Commands speaker {s}" if many else "FSDD speaker"
         digits = sorted(set(data.digits[fit].tolist()))
         voices.append(VoiceSpec(
-            id=s.lower()[:32], name=s, clips=len(fit), f0_hz=f0, f0_spread=spread,
+            id=name.lower()[:32], name=name, clips=len(fit), f0_hz=f0, f0_spread=spread,
             latent=pooled, embedding=e.tolist(),
-            description=f"{_pitch_word(f0)} voice, median pitch {f0:.0f} Hz; {source} speaker, "
+            description=f"{_pitch_word(f0)} voice, median pitch {f0:.0f} Hz; {source}, "
                         f"fitted on {len(fit)} clips of digits {''.join(map(str, digits))}",
         ))  # fmt: skip
         held[s] = {

@@ -128,8 +128,8 @@ def evaluate_bundle(config: EvalConfig) -> dict:
     meta, contract = synth.meta, synth.contract
     judge = Judge(config.judge)
     speakers = judge.meta["test_speakers"]
-    trained_on = meta.training.get("test_speakers") or []
-    unseen = meta.training.get("split") == "speaker" and set(speakers) <= set(trained_on)
+    kept_out = meta.training.get("test_speakers") or []
+    unseen = bool(speakers) and set(speakers) <= set(kept_out)  # held out by name
     if not unseen:
         log.warning(
             "%s may have trained on %s: held-out figures are optimistic", meta.name, speakers

@@ -16,8 +16,11 @@ from app.synthesis.synthesizer import GRIFFIN_LIM, Synthesizer
 
 RATE = 16_000
 NUMBER = "4155551234"
-# (file stem, digits, seed): seeds picked once to cover different built-in voices.
-CLIPS = [("three-a", "3", 1), ("three-b", "3", 6), ("seven", "7", 2), ("six", "6", 4)]
+# (file stem, digits, seed, voice): low and high built-in voices (the seed picks one when
+# the bundle has no voice of that id).
+CLIPS = [("three-a", "3", 1, "george"), ("three-b", "3", 6, "birch"), ("seven", "7", 2, "lucas"),
+         ("six", "6", 4, "aspen")]  # fmt: skip
+NUMBER_VOICE = "alder"
 
 
 def write_samples(bundle: Path, out: Path, temperature: float, sharpen: float) -> list[Path]:
@@ -25,17 +28,19 @@ def write_samples(bundle: Path, out: Path, temperature: float, sharpen: float) -
     out.mkdir(parents=True, exist_ok=True)
     written = []
 
-    def save(stem: str, digits: str, seed: int, **options) -> None:
-        waveform = synth.speak([int(c) for c in digits], seed, temperature, sharpen=sharpen,
-                               **options)  # fmt: skip
+    voices = {v.id: v for v in synth.voices}
+
+    def save(stem: str, digits: str, seed: int, voice: str, **options) -> None:
+        waveform = synth.speak([int(c) for c in digits], seed, temperature=temperature,
+                               sharpen=sharpen, voice=voices.get(voice), **options)  # fmt: skip
         path = out / f"{stem}.wav"
         path.write_bytes(encode(waveform, synth.contract.sample_rate, "wav", RATE))
         written.append(path)
 
-    for stem, digits, seed in CLIPS:
-        save(stem, digits, seed)
-    save("number", NUMBER, 3)
-    save("three-a-griffinlim", "3", 1, vocoder=GRIFFIN_LIM, gl_iters=16)
+    for stem, digits, seed, voice in CLIPS:
+        save(stem, digits, seed, voice)
+    save("number", NUMBER, 3, NUMBER_VOICE)
+    save("three-a-griffinlim", "3", 1, CLIPS[0][3], vocoder=GRIFFIN_LIM, gl_iters=16)
     for path in written:
         info = sf.info(path)
         print(f"{path}: {info.duration:.2f} s, {path.stat().st_size / 1000:.0f} KB")

@@ -14,6 +14,8 @@ from tests.demo_page import browser, demo  # noqa: F401 (fixtures of the browser
 
 FSDD = Path(os.environ.get("AUDIOVAE_FSDD", REPO.parent / "shared" / "data" / "fsdd"))
 DEFAULT_BUNDLE = REPO / "models" / "default"
+# The previous default: digit-conditional conv VAE whose voices are latent regions.
+CVAE_BUNDLE = REPO / "models" / "cvae"
 
 
 @pytest.fixture(scope="session")

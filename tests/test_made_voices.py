@@ -10,14 +10,14 @@ from app.audio.contract import waveform_to_features
 from app.synthesis.custom_voices import MEAN, VoiceBook, split_words
 from app.synthesis.synthesizer import Synthesizer
 from app.synthesis.voice_ids import VoiceIdError, VoiceSigner, VoiceToken
-from tests.conftest import DEFAULT_BUNDLE
+from tests.conftest import CVAE_BUNDLE
 
 SECRET = b"test-secret-for-made-voices"
 
 
 @pytest.fixture(scope="module")
 def synth() -> Synthesizer:
-    return Synthesizer(DEFAULT_BUNDLE, threads=1)
+    return Synthesizer(CVAE_BUNDLE, threads=1)
 
 
 @pytest.fixture(scope="module")

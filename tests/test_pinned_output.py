@@ -20,16 +20,18 @@ import soundfile as sf
 from tests.factory import vowel
 
 GENERATED = {
-    "digit=3&seed=1": "cbd292215e5d0b92d2b02118aa4fe91f600ffb26da45cd3fce553455b67372b1",
+    "digit=3&seed=1": ("b70e11b04bf310ae679104376dca89815e4074075dd96e76f71cd1d3e661274f"),
     "digit=7&seed=2&vocoder=griffinlim": (
-        "cb9b3c28bc3ae8b30a144e11e28c40cd893f320acfcb7d3f44bdea7cfd11a0f7"
+        "8670058828af7101cf41c375eef33da45a688de1550e1f7b03cae07aa71f2e97"
     ),
-    "digits=4155551234&seed=3": "9b286f37b11c6372a9cf0d70e1cdbfcb8f7c8a7ff60154205743c92e5e196b9e",
+    "digits=4155551234&seed=3": (
+        "19e20d9afd377cc4fdc7631d25d93cba6074b82784566905137f7c8c32ea9585"
+    ),
 }
 RECONSTRUCTED = {
-    "digit=3": "4ffa88ae9ef9e0fa2b9ea3f6fb802d76024ad2d432b27954eaaaf3c47f9c2259",
+    "digit=3": ("4e06b580c3e8b0a4b4eda15ad7a5227ffb1a11aee164d96c52b22c4a69f1cbdf"),
     "digit=5&vocoder=griffinlim": (
-        "9aebbe4ef34092f2cba0b4acb1c2514eda7ecf8d8adf0c842ef7054559105b92"
+        "376958d32084712d79c232bb306855a369319954907501afb22388836e1962c2"
     ),
 }
 

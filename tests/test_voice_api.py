@@ -67,9 +67,16 @@ def test_the_built_in_voices_are_listed(one):
     body = one.get("/v1/voices").json()
     assert body["model"] == one.get("/readyz").json()["model"]
     ids = {v["id"] for v in body["voices"]}
-    assert ids == {"george", "jackson", "lucas", "nicolas", "yweweler"}
+    assert {"george", "jackson", "lucas", "nicolas", "yweweler"} <= ids  # FSDD's, but theo
+    # The library (issue 24): >= 20 voices, >= 6 at 165 Hz or more, spanning 85-220 Hz,
+    # each described, and the recordings credited.
+    pitches = sorted(v["f0_hz"] for v in body["voices"])
+    assert len(ids) >= 20 and sum(p >= 165 for p in pitches) >= 6
+    assert pitches[0] <= 85 <= 220 <= pitches[-1]
     for voice in body["voices"]:
-        assert 60 < voice["f0_hz"] < 300 and voice["clips"] > 100 and voice["name"]
+        assert 60 < voice["f0_hz"] < 300 and voice["clips"] >= 2 and voice["name"]
+        assert "Hz" in voice["description"] and voice["id"] != "theo"
+    assert "Speech Commands" in body["credit"] and "CC BY 4.0" in body["credit"]
     george = next(v for v in body["voices"] if v["id"] == "george")
     response = one.post("/generate", params={"digits": "2580", "voice": "george", "seed": 4})
     assert response.headers["x-voice"] == "george"
@@ -77,7 +84,7 @@ def test_the_built_in_voices_are_listed(one):
 
 
 def test_a_voice_made_from_a_synthetic_vowel_speaks_at_its_pitch(one, made):
-    assert made["id"].startswith(PREFIX) and len(made["id"]) < 120
+    assert made["id"].startswith(PREFIX) and len(made["id"]) < 240  # 64 numbers, signed
     assert made["nearest"] in {v["id"] for v in one.get("/v1/voices").json()["voices"]}
     assert made["model"] == one.get("/readyz").json()["model"]
     assert made["heard"]["digits"] == [3] and made["heard"]["digit_from"] == "given"
@@ -92,8 +99,9 @@ def test_a_voice_made_from_a_synthetic_vowel_speaks_at_its_pitch(one, made):
         assert len(pitches[seed]) >= 3
         assert np.all(np.abs(pitches[seed] / REFERENCE_HZ - 1) < 0.2), pitches[seed]
     assert not np.array_equal(pitches[1], pitches[2])  # the seed varies the rendition
-    unvoiced = one.post("/generate", params={"digits": "0258", "seed": 1})
-    assert np.median(clip_pitches(unvoiced.content)) < 0.8 * REFERENCE_HZ  # not by chance
+    # Not by chance: a low built-in voice with the same seed is nowhere near that pitch.
+    low = one.post("/generate", params={"digits": "0258", "seed": 1, "voice": "lucas"})
+    assert np.median(clip_pitches(low.content)) < 0.8 * REFERENCE_HZ
 
 
 def test_a_voice_in_every_form_of_request(one, made):
@@ -150,12 +158,13 @@ def _flip(voice_id: str, at: int) -> str:
 
 def test_forged_altered_truncated_and_foreign_ids_are_refused(one, made):
     model = made["model"]
-    latent = one.get("/v1/model").json()["model"]["latent_dim"]
-    voices = len(one.get("/v1/voices").json()["voices"])
-    voice = VoiceToken(150.0, np.eye(voices, dtype=np.float32)[0], np.zeros(latent, np.float32))
-    forged = VoiceSigner(b"a guessed secret, not the server's", model, latent, voices).sign(voice)
-    foreign = VoiceSigner(SECRET.encode(), "other@0123456789ab", latent, voices).sign(voice)
     raw = base64.urlsafe_b64decode(made["id"][len(PREFIX) :] + "==")
+    # As many numbers as the model's ids carry (built-in voices' weights and a latent offset,
+    # or a speaker embedding): 13 bytes of head and a 16-byte tag around float16s.
+    size = (len(raw) - 13 - 16) // 2
+    voice = VoiceToken(150.0, np.zeros(0, np.float32), np.full(size, 0.1, np.float32))
+    forged = VoiceSigner(b"a guessed secret, not the server's", model, size, 0).sign(voice)
+    foreign = VoiceSigner(SECRET.encode(), "other@0123456789ab", size, 0).sign(voice)
     cases = {
         "forged": (forged, "signature does not match"),
         "altered style": (_flip(made["id"], 40), "signature does not match"),

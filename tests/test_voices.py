@@ -124,8 +124,10 @@ def default_synth() -> Synthesizer:
 def test_default_bundle_has_voices_and_a_vocoder(default_synth):
     assert len(default_synth.voices) >= 4 and default_synth.source is not None
     assert default_synth.vocoder_for(None) == SOURCE_FILTER
-    assert {v.name for v in default_synth.voices} <= {"george", "jackson", "lucas", "nicolas",
-                                                      "yweweler"}  # fmt: skip
+    # Speaker-conditioned: every voice is an embedding, and the held-out speaker is none.
+    assert default_synth.speaker_encoder is not None and len(default_synth.voices) >= 20
+    assert all(v.embedding is not None for v in default_synth.voices)
+    assert "theo" not in {v.id for v in default_synth.voices}
 
 
 def test_generated_digits_are_voiced_and_griffin_lim_is_not(default_synth):
@@ -202,7 +204,9 @@ def test_griffin_lim_reconstruction_keeps_the_uploads_voice():
     assert heard.median_f0() == pytest.approx(140.0, rel=0.05)
     features = waveform_to_features(upload, CONTRACT)
     z, _ = synth.encode(features.image[None], [0])
-    envelope = image_to_magnitude(synth.decode(z, [0])[0], features.db_min, features.db_max)
+    own = synth.embed(features.image[None]) if synth.speaker_encoder is not None else None
+    decoded = synth.decode(z, [0], own)[0]
+    envelope = image_to_magnitude(decoded, features.db_min, features.db_max)
     alone = synth.invert(envelope, np.random.default_rng(0), GRIFFIN_LIM, 16)
     assert track(alone, CONTRACT).voiced[8:60].mean() < heard.voiced[8:60].mean() - 0.3
 

@@ -34,7 +34,7 @@ def heard_tables(heard: dict) -> list[str]:
               "", "| built-in voice | heard | its speaker's real takes | ratio |",
               "|---|---|---|---|"]  # fmt: skip
     for vid, row in gen["per_voice"].items():
-        whose = row["speaker"] or "everyone's (no takes of its own)"
+        whose = row["speaker"] or "everyone's: no takes of its own"
         lines.append(f"| {vid} | {_f(row['accuracy'])} | {_f(row['reference'])} ({whose}) | "
                      f"{_x(row['ratio'])} |")  # fmt: skip
     return lines

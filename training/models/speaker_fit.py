@@ -40,6 +40,7 @@ from app.synthesis.bundle import (
 )
 from training.data.dataset import Dataset, length_filter, load_dataset
 from training.data.speech_commands import load_trimmed
+from training.models.speaker_losses import bundle_test_loss, split_losses
 from training.models.speaker_voices import (
     choose_voice_speakers,
     make_voices,
@@ -220,6 +221,11 @@ def run(args: argparse.Namespace) -> dict:
         files={name: file_entry(out / name) for name in files},
         data_credit=FSDD_CREDIT,
     )
+    write_meta(out, meta)  # the networks' ELBO on FSDD's test takes needs the bundle written
+    test = load_dataset(args.fsdd, "fsdd", contract, args.cache_dir)
+    test = test.subset(np.flatnonzero(test.takes < 5))
+    loss = bundle_test_loss(out, test.images, test.digits, test.speakers)
+    meta.training["losses"] = split_losses(result["history"], result["best_epoch"], loss)
     write_meta(out, meta)
     log.info("bundle written to %s (%d voices)", out, len(voices))
     return {"best_epoch": result["best_epoch"], "seconds": result["seconds"]}

@@ -22,20 +22,22 @@ class Alias:
     character: str  # how OpenAI's voice sounds, for the docs
 
 
-# The default bundle's speakers, low to high: lucas 97 Hz, jackson 111, nicolas 120,
-# yweweler 120, george 158 (all male: FSDD's recordings).
+# The default bundle's library, low to high (GET /v1/voices): juniper 80 Hz ... lucas 95,
+# olive 108, jackson 111, nicolas and yweweler 120, linden 131, willow 137, george 158,
+# aspen 176, birch 195, fern 207, elm 211 ... laurel 248. The FSDD ids after each first
+# choice serve the previous default (models/cvae), whose five voices are all FSDD's men.
 OPENAI_VOICES: dict[str, Alias] = {
     "onyx": Alias(("lucas",), 0.0, "deep, male"),
     "echo": Alias(("jackson",), 0.2, "low, male"),
-    "ash": Alias(("jackson",), 0.3, "low, male"),
+    "ash": Alias(("olive", "jackson"), 0.3, "low, male"),
     "fable": Alias(("nicolas",), 0.45, "middle, male"),
-    "verse": Alias(("nicolas",), 0.5, "middle, male"),
+    "verse": Alias(("linden", "nicolas"), 0.5, "middle, male"),
     "alloy": Alias(("yweweler",), 0.5, "middle, neutral"),
-    "ballad": Alias(("yweweler",), 0.6, "middle, male"),
-    "sage": Alias(("george",), 0.8, "higher, female"),
-    "coral": Alias(("george",), 0.9, "high, female"),
-    "shimmer": Alias(("george",), 0.95, "high, female"),
-    "nova": Alias(("george",), 1.0, "high, female"),
+    "ballad": Alias(("willow", "yweweler"), 0.6, "middle, male"),
+    "sage": Alias(("aspen", "george"), 0.8, "higher, female"),
+    "coral": Alias(("birch", "george"), 0.9, "high, female"),
+    "shimmer": Alias(("elm", "george"), 0.95, "high, female"),
+    "nova": Alias(("fern", "george"), 1.0, "high, female"),
 }
 
 

@@ -68,6 +68,7 @@ class VoiceSpec(BaseModel):
     # to the decoder beside the digit (latents then come from the pooled per-digit mixtures).
     embedding: list[float] | None = None
     description: str = ""
+    speaker: str = ""  # the training speaker it was fitted on, when that is not its id
 
 
 class VoicingSpec(BaseModel):

@@ -58,6 +58,7 @@ class Voice:
     scales: np.ndarray = field(repr=False)
     embedding: np.ndarray | None = field(default=None, repr=False)
     description: str = ""
+    speaker: str = ""  # the training speaker it was fitted on (empty: its id)
 
     @classmethod
     def from_spec(cls, spec: VoiceSpec) -> Voice:
@@ -71,6 +72,7 @@ class Voice:
             scales=np.stack([latent_scale(g.cov) for g in gaussians]),
             embedding=None if spec.embedding is None else unit(spec.embedding),
             description=spec.description,
+            speaker=spec.speaker or spec.id,
         )
 
     def sample(self, digit: int, rng: np.random.Generator, temperature: float) -> np.ndarray:

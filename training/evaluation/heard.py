@@ -48,7 +48,7 @@ def _ratio(made: float, real: float) -> float | None:
 
 def voice_speaker(voice: Voice, speakers: Sequence[str]) -> str | None:
     """The real speaker a built-in voice was fitted on, when their takes are at hand."""
-    for key in (voice.id, voice.name):
+    for key in (voice.speaker, voice.id, voice.name):
         if key in speakers:
             return key
     return None

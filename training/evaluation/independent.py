@@ -20,7 +20,13 @@ from app.synthesis.synthesizer import Synthesizer
 from training.evaluation.heard import Defaults, measure_heard
 from training.evaluation.independent_report import markdown
 from training.evaluation.likeness import measure_likeness
-from training.evaluation.people import People, fsdd_test_takes, held_out_speakers
+from training.evaluation.people import (
+    People,
+    concat,
+    fsdd_test_takes,
+    held_back,
+    held_out_speakers,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +48,12 @@ def held_out_sets(fsdd_test: People, many: Path | None) -> dict[str, People]:
     return {name: people for name, people in sets.items() if len(people)}
 
 
+def voices_held_back(synth: Synthesizer, fsdd_test: People, many: Path | None) -> People:
+    if many is None or not (many / "recordings").is_dir():
+        return fsdd_test
+    return concat([fsdd_test, held_back(synth.folder, many)])
+
+
 def measure_independent(
     synth: Synthesizer, fsdd: Path, many: Path | None, seed: int = 0, clips: int = 400
 ) -> dict:
@@ -60,7 +72,11 @@ def measure_independent(
             "seed": seed,
         },  # fmt: skip
         "heard": measure_heard(synth, fsdd_test, sets, at, clips),
-        "likeness": measure_likeness(synth, book, sets, fsdd_test, at),
+        # Built-in voices against their speakers' clips no voice was fitted on: FSDD's test
+        # takes, and the many-speaker voices' held-back halves.
+        "likeness": measure_likeness(
+            synth, book, sets, voices_held_back(synth, fsdd_test, many), at
+        ),  # fmt: skip
     }
 
 

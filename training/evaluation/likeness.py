@@ -7,8 +7,9 @@ speaker's clips are halved: A is what the service is given, B what it is judged 
 - no model: A's own contract magnitudes through the service's inversion at A's own pitch.
 - /reconstruct: A through the service's /reconstruct.
 - made voice: a voice made from A's first clip (POST /v1/voices), then other digits.
-- built-in voices: clips generated in a voice against its speaker's takes that no voice was
-  fitted on (FSDD's takes 0-4), and against the other voices' speakers'.
+- built-in voices: clips generated in a voice against its speaker's clips that no voice was
+  fitted on (FSDD's takes 0-4; the many-speaker voices' held-back halves), and against the
+  other voices' speakers'.
 """
 
 from __future__ import annotations
@@ -131,9 +132,11 @@ def measure_likeness(
     synth: Synthesizer,
     book: VoiceBook,
     held_out: dict[str, People],
-    fsdd_test: People,
+    unfitted: People,
     at: Defaults,
 ) -> dict:
+    """SECS on the held-out people, and of the built-in voices against `unfitted`: their
+    speakers' clips that no voice was fitted on."""
     encoder = SpeakerEncoder()
     judged = {}
     for group in held_out.values():
@@ -145,7 +148,7 @@ def measure_likeness(
     for name, group in held_out.items():
         log.info("speaker encoder: %s (%d clips)", name, len(group))
         people[name] = measure_people(synth, encoder, book, group, at, judged)
-    builtin = measure_builtin(synth, encoder, fsdd_test, at)
+    builtin = measure_builtin(synth, encoder, unfitted, at)
     return {
         "instrument": "Resemblyzer GE2E speaker encoder, cosine of embeddings "
         "(speaker_similarity.py)",

@@ -63,6 +63,30 @@ def load_people(
     return People(waves, rates, np.array(digits, int), np.array(names))
 
 
+def concat(parts: list[People]) -> People:
+    return People([w for p in parts for w in p.waves], [r for p in parts for r in p.rates],
+                  np.concatenate([p.digits for p in parts]),
+                  np.concatenate([p.speakers for p in parts]))  # fmt: skip
+
+
+def held_back(bundle: Path, many: Path) -> People:
+    """The many-speaker voices' clips that no voice was fitted on: the bundle's
+    voice_clips.json "held" lists (clip stems among `many`'s recordings); empty without it."""
+    path = Path(bundle) / "voice_clips.json"
+    stems = set()
+    if path.is_file():
+        stems = {s for clips in json.loads(path.read_text()).values() for s in clips["held"]}
+    waves, rates, digits, names = [], [], [], []
+    for clip in list_clips(many, "fsdd") if stems else []:
+        if clip.path.stem in stems:
+            data, rate = decode_audio(clip.path)
+            waves.append(to_mono(data).astype(np.float32))
+            rates.append(int(rate))
+            digits.append(clip.digit)
+            names.append(clip.speaker)
+    return People(waves, rates, np.array(digits, int), np.array(names, dtype=str))
+
+
 def fsdd_test_takes(fsdd: Path) -> People:
     """Every FSDD speaker's takes 0-4 (the ones no model or voice here is fitted on)."""
     return load_people(fsdd, takes_below=FSDD_TEST_TAKES)

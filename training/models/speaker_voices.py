@@ -116,7 +116,7 @@ def make_voices(
         digits = sorted(set(data.digits[fit].tolist()))
         voices.append(VoiceSpec(
             id=name.lower()[:32], name=name, clips=len(fit), f0_hz=f0, f0_spread=spread,
-            latent=pooled, embedding=e.tolist(),
+            latent=pooled, embedding=e.tolist(), speaker=s,
             description=f"{_pitch_word(f0)} voice, median pitch {f0:.0f} Hz; {source}, "
                         f"fitted on {len(fit)} clips of digits {''.join(map(str, digits))}",
         ))  # fmt: skip

@@ -128,4 +128,4 @@ def test_a_single_digit_is_sent_whole_in_every_format(api: openai.OpenAI, fmt: s
                                        response_format=fmt, speed=2.0)  # fmt: skip
     samples, rate = decoded(fmt, response.content)
     assert rate in (RATE, 48_000) and 0.3 < len(samples) / rate < 0.5  # 0.8 s at speed 2
-    assert response.response.headers["x-voice"] == "george"
+    assert response.response.headers["x-voice"] == "aspen"  # sage: the library's 176 Hz voice

@@ -16,7 +16,7 @@ import onnxruntime as ort
 from app.audio.contract import Contract, image_to_magnitude
 from app.synthesis.bundle import DECODER_FILE, BundleMeta, read_meta
 from app.synthesis.sessions import N_DIGITS, load_sessions, load_speaker
-from app.synthesis.voices import Mixture
+from app.synthesis.voices import Mixture, unit
 
 
 def one_hot(digits: list[int] | np.ndarray) -> np.ndarray:
@@ -90,8 +90,7 @@ class BundleModel:
     def embed(self, images: np.ndarray) -> np.ndarray:
         """One voice from images [N, bins, frames] of one speaker: their embeddings' mean
         [E], at unit length."""
-        mean = self.embeddings(images).mean(axis=0)
-        return (mean / max(float(np.linalg.norm(mean)), 1e-8)).astype(np.float32)
+        return unit(self.embeddings(images).mean(axis=0))
 
     def encode(
         self, images: np.ndarray, digits: list[int] | None = None

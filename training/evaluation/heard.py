@@ -42,6 +42,15 @@ def at_contract_rate(people: People, contract: Contract) -> list[np.ndarray]:
                                                                  strict=True)]  # fmt: skip
 
 
+def reconstruct_people(synth: Synthesizer, people: People, at: Defaults) -> People:
+    """Each recording through the service's /reconstruct (the digit heard by the bundle's
+    classifier, as when a client names none): the renditions, aligned with `people`."""
+    rate = synth.contract.sample_rate
+    waves = [synth.reconstruct(w, "vocoder", at.seed, at.gl_iters, None, at.sharpen)
+             for w in at_contract_rate(people, synth.contract)]  # fmt: skip
+    return People(waves, [rate] * len(waves), people.digits, people.speakers)
+
+
 def _ratio(made: float, real: float) -> float | None:
     return made / real if real > 0 else None
 
@@ -112,23 +121,21 @@ def measure_generated(
 
 
 def measure_reconstructed(
-    synth: Synthesizer, ear: DigitEar, sets: dict[str, People], at: Defaults
+    synth: Synthesizer,
+    ear: DigitEar,
+    sets: dict[str, People],
+    at: Defaults,
+    rendered: dict[str, People] | None = None,
 ) -> dict:
-    """Each set's recordings through the service's /reconstruct (the digit heard by the
-    bundle's classifier, as when a client names none), heard against the originals."""
+    """Each set's /reconstruct renditions (`rendered`, made here when not given) heard
+    against the originals."""
     out = {}
-    rate = synth.contract.sample_rate
     for name, people in sets.items():
         log.info("independent ear: /reconstruct of %s (%d clips)", name, len(people))
-        originals = hear_people(ear, people)
-        renditions = [
-            ear.hear(
-                synth.reconstruct(w, "vocoder", at.seed, at.gl_iters, None, at.sharpen), rate
-            )  # fmt: skip
-            for w in at_contract_rate(people, synth.contract)
-        ]
+        made = rendered[name] if rendered else reconstruct_people(synth, people, at)
         truth = people.digits.tolist()
-        real_acc, made_acc = accuracy(originals, truth), accuracy(renditions, truth)
+        real_acc = accuracy(hear_people(ear, people), truth)
+        made_acc = accuracy(hear_people(ear, made), truth)
         out[name] = {"clips": len(people), "speakers": len(people.names()),
                      "originals": real_acc, "reconstructed": made_acc,
                      "ratio": _ratio(made_acc, real_acc)}  # fmt: skip
@@ -154,13 +161,14 @@ def measure_heard(
     held_out: dict[str, People],
     at: Defaults,
     clips: int = 400,
+    rendered: dict[str, People] | None = None,
 ) -> dict:
     """The ear's figures on `clips` generated digits at least (2 of each digit a voice)."""
     ear = DigitEar()
     per_voice_digit = max(2, -(-clips // (10 * max(1, len(synth.voices)))))
     log.info("independent ear: real takes and generated digits")
     generated = measure_generated(synth, ear, real, at, per_voice_digit)
-    reconstructed = measure_reconstructed(synth, ear, held_out, at)
+    reconstructed = measure_reconstructed(synth, ear, held_out, at, rendered)
     return {
         "instrument": "pocketsphinx 5, US-English model, JSGF digit grammar (ear.py)",
         **generated,

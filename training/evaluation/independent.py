@@ -17,7 +17,7 @@ from pathlib import Path
 from app.core.config import Settings
 from app.synthesis.custom_voices import VoiceBook
 from app.synthesis.synthesizer import Synthesizer
-from training.evaluation.heard import Defaults, measure_heard
+from training.evaluation.heard import Defaults, measure_heard, reconstruct_people
 from training.evaluation.independent_report import markdown
 from training.evaluation.likeness import measure_likeness
 from training.evaluation.people import (
@@ -64,6 +64,8 @@ def measure_independent(
                      settings.voice_residual)  # fmt: skip
     fsdd_test = fsdd_test_takes(fsdd)
     sets = held_out_sets(fsdd_test, many)
+    # /reconstruct of the held-out people, made once: heard by the ear, and likened to them.
+    rendered = {name: reconstruct_people(synth, people, at) for name, people in sets.items()}
     return {
         "settings": {
             "temperature": at.temperature,
@@ -71,11 +73,11 @@ def measure_independent(
             "sharpen": at.sharpen,
             "seed": seed,
         },  # fmt: skip
-        "heard": measure_heard(synth, fsdd_test, sets, at, clips),
+        "heard": measure_heard(synth, fsdd_test, sets, at, clips, rendered),
         # Built-in voices against their speakers' clips no voice was fitted on: FSDD's test
         # takes, and the many-speaker voices' held-back halves.
         "likeness": measure_likeness(
-            synth, book, sets, voices_held_back(synth, fsdd_test, many), at
+            synth, book, sets, voices_held_back(synth, fsdd_test, many), at, rendered
         ),  # fmt: skip
     }
 

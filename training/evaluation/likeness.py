@@ -20,7 +20,12 @@ import numpy as np
 
 from app.synthesis.custom_voices import VoiceBook
 from app.synthesis.synthesizer import InputError, Synthesizer
-from training.evaluation.heard import Defaults, at_contract_rate, voice_speaker
+from training.evaluation.heard import (
+    Defaults,
+    at_contract_rate,
+    reconstruct_people,
+    voice_speaker,
+)
 from training.evaluation.people import People
 from training.evaluation.speaker_similarity import SpeakerEncoder, secs
 from training.evaluation.speakers import vocoded
@@ -49,9 +54,11 @@ def measure_people(
     people: People,
     at: Defaults,
     judged: dict[str, np.ndarray],
+    rendered: People,
 ) -> dict:
     """The five rows for every speaker of `people` with at least 4 clips; `judged` holds
-    every held-out speaker's side B embedding (real other: the next speaker in it)."""
+    every held-out speaker's side B embedding (real other: the next speaker in it);
+    `rendered`, their /reconstruct renditions, aligned with `people`."""
     rate = synth.contract.sample_rate
     rows: dict[str, list[float]] = {k: [] for k in
                                     ("real_same", "real_other", "no_model", "reconstruct",
@@ -67,9 +74,8 @@ def measure_people(
         rows["real_other"].append(secs(real, judged[other]))
         plain = [vocoded(synth, w, at.gl_iters) for w in given]
         rows["no_model"].append(secs(encoder.embed(plain, rate), judged[s]))
-        rendered = [synth.reconstruct(w, "vocoder", at.seed, at.gl_iters, None, at.sharpen)
-                    for w in given]  # fmt: skip
-        rows["reconstruct"].append(secs(encoder.embed(rendered, rate), judged[s]))
+        mine, _ = halves(rendered.of(s))  # dealt as `a`: the same clips' renditions
+        rows["reconstruct"].append(secs(encoder.embed(mine.waves, rate), judged[s]))
         try:
             voice_id, _ = book.make(given[0])
         except InputError as exc:  # a reference the service refuses is not a made voice
@@ -134,6 +140,7 @@ def measure_likeness(
     held_out: dict[str, People],
     unfitted: People,
     at: Defaults,
+    rendered: dict[str, People] | None = None,
 ) -> dict:
     """SECS on the held-out people, and of the built-in voices against `unfitted`: their
     speakers' clips that no voice was fitted on."""
@@ -147,7 +154,8 @@ def measure_likeness(
     people = {}
     for name, group in held_out.items():
         log.info("speaker encoder: %s (%d clips)", name, len(group))
-        people[name] = measure_people(synth, encoder, book, group, at, judged)
+        made = rendered[name] if rendered else reconstruct_people(synth, group, at)
+        people[name] = measure_people(synth, encoder, book, group, at, judged, made)
     builtin = measure_builtin(synth, encoder, unfitted, at)
     return {
         "instrument": "Resemblyzer GE2E speaker encoder, cosine of embeddings "

@@ -5,13 +5,14 @@ cut to the contract), grouped the ways the measures need them."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from app.audio.decoding import decode_audio, to_mono
-from training.data.dataset import list_clips
+from training.data.dataset import Clip, list_clips
 
 FSDD_TEST_TAKES = 5  # FSDD's own convention: takes 0-4 are test
 
@@ -49,18 +50,23 @@ def load_people(
 ) -> People:
     """The clips of an FSDD-layout folder (`recordings/{digit}_{speaker}_{take}.wav`), of
     `speakers` only and takes below `takes_below` when given."""
+    return _recorded(
+        c for c in list_clips(root, "fsdd")
+        if (speakers is None or c.speaker in speakers)
+        and (takes_below is None or c.take < takes_below)
+    )  # fmt: skip
+
+
+def _recorded(clips: Iterable[Clip]) -> People:
+    """Clips decoded as recorded: mono float32 at their own rates."""
     waves, rates, digits, names = [], [], [], []
-    for clip in list_clips(root, "fsdd"):
-        if speakers is not None and clip.speaker not in speakers:
-            continue
-        if takes_below is not None and clip.take >= takes_below:
-            continue
+    for clip in clips:
         data, rate = decode_audio(clip.path)
         waves.append(to_mono(data).astype(np.float32))
         rates.append(int(rate))
         digits.append(clip.digit)
         names.append(clip.speaker)
-    return People(waves, rates, np.array(digits, int), np.array(names))
+    return People(waves, rates, np.array(digits, int), np.array(names, dtype=str))
 
 
 def concat(parts: list[People]) -> People:
@@ -76,15 +82,7 @@ def held_back(bundle: Path, many: Path) -> People:
     stems = set()
     if path.is_file():
         stems = {s for clips in json.loads(path.read_text()).values() for s in clips["held"]}
-    waves, rates, digits, names = [], [], [], []
-    for clip in list_clips(many, "fsdd") if stems else []:
-        if clip.path.stem in stems:
-            data, rate = decode_audio(clip.path)
-            waves.append(to_mono(data).astype(np.float32))
-            rates.append(int(rate))
-            digits.append(clip.digit)
-            names.append(clip.speaker)
-    return People(waves, rates, np.array(digits, int), np.array(names, dtype=str))
+    return _recorded(c for c in (list_clips(many, "fsdd") if stems else []) if c.path.stem in stems)
 
 
 def fsdd_test_takes(fsdd: Path) -> People:

@@ -58,8 +58,14 @@ async def list_voices(request: Request) -> VoiceList:
     """The built-in voices: the speakers the model was trained on."""
     synth = synth_of(request)
     voices = [
-        BuiltInVoice(id=v.id, name=v.name, f0_hz=v.f0_hz, f0_spread=v.f0_spread, clips=v.clips,
-                     description=v.description)  # fmt: skip
+        BuiltInVoice(
+            id=v.id,
+            name=v.name,
+            f0_hz=v.f0_hz,
+            f0_spread=v.f0_spread,
+            clips=v.clips,
+            description=v.description,
+        )  # fmt: skip
         for v in synth.meta.voices
     ]
     return VoiceList(model=synth.model_id, voices=voices, credit=synth.meta.data_credit)

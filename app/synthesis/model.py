@@ -41,6 +41,9 @@ class BundleModel:
         self.decoder, self.encoder, self.classifier = load_sessions(folder, self.meta, threads)
         # Who speaks, for a speaker-conditioned bundle: image -> embedding (else None).
         self.speaker_encoder = load_speaker(folder, self.meta, threads)
+        # The decoder's "speaker" input (name and size), looked up once: decode is the hot path.
+        speaking = self.speaker_encoder is not None
+        self._speaker_input = self.decoder.get_inputs()[2] if speaking else None
         self._latent = {int(d): Mixture(m) for d, m in self.meta.latent.items()}
 
     @property
@@ -68,11 +71,11 @@ class BundleModel:
         """Latents [N, latent] (and, if conditional, their digits; with a speaker encoder,
         speaker embeddings [N, E] or one [E] for all) -> images [N, bins, frames] in [0, 1]."""
         feed = self._feed(self.decoder, z, digits)
-        if self.speaker_encoder is not None:
+        if self._speaker_input is not None:
             if speaker is None:
                 raise ValueError("a speaker-conditioned model decodes in a voice: no embedding")
-            size = self.decoder.get_inputs()[2].shape[-1]
-            feed[self.decoder.get_inputs()[2].name] = np.broadcast_to(
+            size = self._speaker_input.shape[-1]
+            feed[self._speaker_input.name] = np.broadcast_to(
                 np.asarray(speaker, np.float32), (len(z), size)
             ).copy()
         with self._stage("decode"):
